@@ -1,0 +1,32 @@
+//! Guildhall's benchmarks.
+//!
+//! Every benchmark measures its subject and a baseline in the same run, on the same
+//! machine, with the same load generator, and prints the ratio: these machines are shared
+//! and noisy, so absolute figures drift while ratios hold. Record results, with the command
+//! that produced them, in docs/performance.md.
+
+mod http_health;
+mod load;
+
+use clap::{Parser, Subcommand};
+
+/// Run a Guildhall benchmark.
+#[derive(Debug, Parser)]
+#[command(name = "guildhall-bench")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// HTTP round trip of GET /health/live on the full stack vs a bare axum server.
+    HttpHealth(load::LoadArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.bench {
+        Bench::HttpHealth(args) => http_health::run(args),
+    }
+}

@@ -1,0 +1,187 @@
+//! The behaviour every [`Bus`] must have, run against each backend.
+//!
+//! `bus_contract_tests!(factory)` expands to one test per rule. `factory` is an async
+//! closure taking a key prefix and returning `Option<SharedBus>` (`None` skips locally
+//! when the backing server is not running; under `CI` the testkit fails instead).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::{Bus, Delivery, Subscription};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+async fn next(sub: &mut Subscription) -> Delivery {
+    tokio::time::timeout(WAIT, sub.recv())
+        .await
+        .expect("a delivery within 5s")
+        .expect("bus still open")
+}
+
+/// Waits briefly and asserts nothing arrives (used after a marker proves ordering).
+async fn nothing_pending(sub: &mut Subscription) {
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), sub.recv())
+            .await
+            .is_err(),
+        "unexpected delivery on {}",
+        sub.channel()
+    );
+}
+
+pub async fn publish_reaches_every_subscriber_of_the_channel_only(bus: &dyn Bus) {
+    let mut a = bus.subscribe("room.1").await.unwrap();
+    let mut b = bus.subscribe("room.1").await.unwrap();
+    let mut other = bus.subscribe("room.2").await.unwrap();
+    bus.publish("room.1", b"hello").await.unwrap();
+    assert_eq!(
+        next(&mut a).await,
+        Delivery::Message(Bytes::from_static(b"hello"))
+    );
+    assert_eq!(
+        next(&mut b).await,
+        Delivery::Message(Bytes::from_static(b"hello"))
+    );
+    // A marker on room.2 proves room.1's message was not delivered there first.
+    bus.publish("room.2", b"marker").await.unwrap();
+    assert_eq!(
+        next(&mut other).await,
+        Delivery::Message(Bytes::from_static(b"marker"))
+    );
+}
+
+pub async fn messages_arrive_in_publish_order(bus: &dyn Bus) {
+    let mut sub = bus.subscribe("ordered").await.unwrap();
+    for i in 0..200u32 {
+        bus.publish("ordered", &i.to_be_bytes()).await.unwrap();
+    }
+    for i in 0..200u32 {
+        assert_eq!(
+            next(&mut sub).await,
+            Delivery::Message(Bytes::copy_from_slice(&i.to_be_bytes()))
+        );
+    }
+}
+
+pub async fn binary_and_large_payloads_survive(bus: &dyn Bus) {
+    let mut sub = bus.subscribe("bin").await.unwrap();
+    let payload: Vec<u8> = (0..1_048_576u32).map(|i| (i % 251) as u8).collect();
+    bus.publish("bin", &payload).await.unwrap();
+    bus.publish("bin", &[0, 159, 146, 150, 255]).await.unwrap();
+    assert_eq!(
+        next(&mut sub).await,
+        Delivery::Message(Bytes::from(payload))
+    );
+    assert_eq!(
+        next(&mut sub).await,
+        Delivery::Message(Bytes::from_static(&[0, 159, 146, 150, 255]))
+    );
+}
+
+pub async fn dropped_subscription_stops_delivery(bus: &dyn Bus) {
+    let gone = bus.subscribe("drop").await.unwrap();
+    let mut kept = bus.subscribe("drop").await.unwrap();
+    drop(gone);
+    bus.publish("drop", b"one").await.unwrap();
+    assert_eq!(
+        next(&mut kept).await,
+        Delivery::Message(Bytes::from_static(b"one"))
+    );
+    drop(kept);
+    // Nobody listening is fine; resubscribing works.
+    bus.publish("drop", b"nobody").await.unwrap();
+    let mut again = bus.subscribe("drop").await.unwrap();
+    bus.publish("drop", b"two").await.unwrap();
+    assert_eq!(
+        next(&mut again).await,
+        Delivery::Message(Bytes::from_static(b"two"))
+    );
+    nothing_pending(&mut again).await;
+}
+
+pub async fn key_values_set_get_overwrite_delete(bus: &dyn Bus) {
+    assert_eq!(bus.get("kv.a").await.unwrap(), None);
+    bus.set("kv.a", b"1", None).await.unwrap();
+    assert_eq!(
+        bus.get("kv.a").await.unwrap(),
+        Some(Bytes::from_static(b"1"))
+    );
+    bus.set("kv.a", &[0, 255, 7], None).await.unwrap();
+    assert_eq!(
+        bus.get("kv.a").await.unwrap(),
+        Some(Bytes::from_static(&[0, 255, 7]))
+    );
+    assert!(bus.delete("kv.a").await.unwrap());
+    assert!(!bus.delete("kv.a").await.unwrap());
+    assert_eq!(bus.get("kv.a").await.unwrap(), None);
+}
+
+pub async fn set_if_absent_stores_once(bus: &dyn Bus) {
+    assert!(bus.set_if_absent("lock", b"first", None).await.unwrap());
+    assert!(!bus.set_if_absent("lock", b"second", None).await.unwrap());
+    assert_eq!(
+        bus.get("lock").await.unwrap(),
+        Some(Bytes::from_static(b"first"))
+    );
+}
+
+pub async fn ttl_expires_values(bus: &dyn Bus) {
+    bus.set("short", b"x", Some(Duration::from_millis(150)))
+        .await
+        .unwrap();
+    bus.set("forever", b"y", None).await.unwrap();
+    assert_eq!(
+        bus.get("short").await.unwrap(),
+        Some(Bytes::from_static(b"x"))
+    );
+    guildhall_testkit::eventually("the TTL to lapse", WAIT, || async {
+        bus.get("short").await.unwrap().is_none().then_some(())
+    })
+    .await;
+    assert_eq!(
+        bus.get("forever").await.unwrap(),
+        Some(Bytes::from_static(b"y"))
+    );
+    // An expired key is absent for set_if_absent too; a TTL can be replaced by none.
+    assert!(
+        bus.set_if_absent("short", b"z", Some(Duration::from_secs(60)))
+            .await
+            .unwrap()
+    );
+    bus.set("short", b"z", None).await.unwrap();
+    assert_eq!(
+        bus.get("short").await.unwrap(),
+        Some(Bytes::from_static(b"z"))
+    );
+}
+
+pub async fn ping_answers(bus: &dyn Bus) {
+    bus.ping().await.unwrap();
+}
+
+/// Expands to one `#[tokio::test]` per rule of the contract.
+#[macro_export]
+macro_rules! bus_contract_tests {
+    ($factory:expr) => {
+        $crate::bus_contract_tests!(@each $factory;
+            publish_reaches_every_subscriber_of_the_channel_only,
+            messages_arrive_in_publish_order,
+            binary_and_large_payloads_survive,
+            dropped_subscription_stops_delivery,
+            key_values_set_get_overwrite_delete,
+            set_if_absent_stores_once,
+            ttl_expires_values,
+            ping_answers,
+        );
+    };
+    (@each $factory:expr; $($name:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let Some(bus) = ($factory)(guildhall_testkit::redis_prefix()).await else { return };
+                $crate::contract::$name(&*bus).await;
+            }
+        )+
+    };
+}

@@ -1,0 +1,206 @@
+//! The bus every service shares: publish/subscribe plus key-value with TTL.
+//!
+//! Revocations, card-table actions and events, matchmaking and heartbeats all travel
+//! here. Two implementations stand behind one [`Bus`] trait:
+//!
+//! - [`MemoryBus`] for `guildhall up`: everything in one process, nothing to install.
+//! - [`RedisBus`] for the split shape: Redis pub/sub and keys, reconnecting and
+//!   resubscribing by itself.
+//!
+//! Delivery is at-most-once, like Redis pub/sub: a subscriber that falls behind or a
+//! connection that drops can lose messages. Instead of hiding that, a [`Subscription`]
+//! yields [`Delivery::Gap`] whenever messages may have been missed, so a consumer can
+//! resynchronise from stored state (a card table sends a fresh `sync`).
+//!
+//! Every key and channel is prefixed with the configured `key_prefix`, so deployments
+//! and tests can share one Redis without seeing each other.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use tokio::sync::{Notify, mpsc};
+
+mod memory;
+mod redis_bus;
+
+#[cfg(feature = "contract")]
+pub mod contract;
+
+pub use memory::MemoryBus;
+pub use redis_bus::RedisBus;
+
+/// How many messages a subscription buffers before it starts losing them (and reports a gap).
+pub const SUBSCRIPTION_BUFFER: usize = 1024;
+
+/// Why a bus operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("unsupported bus URL `{0}` (expected memory:// or redis://)")]
+    UnsupportedUrl(String),
+    #[error("bus unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<redis::RedisError> for BusError {
+    fn from(err: redis::RedisError) -> Self {
+        BusError::Unavailable(err.to_string())
+    }
+}
+
+/// What a subscription yields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// A published payload.
+    Message(Bytes),
+    /// Messages may have been lost (the subscriber lagged, or the connection dropped and
+    /// was re-established). Re-read authoritative state.
+    Gap,
+}
+
+/// Publish/subscribe and key-value with TTL.
+#[async_trait]
+pub trait Bus: Send + Sync + fmt::Debug + 'static {
+    /// `memory` or `redis`, for logs and readiness.
+    fn kind(&self) -> &'static str;
+
+    /// Sends `payload` to every current subscriber of `channel`.
+    async fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), BusError>;
+
+    /// Starts receiving `channel`. Messages published after this returns are delivered.
+    /// Dropping the subscription unsubscribes.
+    async fn subscribe(&self, channel: &str) -> Result<Subscription, BusError>;
+
+    /// Stores `value` under `key`, expiring after `ttl` when given.
+    async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), BusError>;
+
+    /// Stores `value` only if `key` has no live value; `true` when it was stored.
+    async fn set_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool, BusError>;
+
+    /// The live value of `key`.
+    async fn get(&self, key: &str) -> Result<Option<Bytes>, BusError>;
+
+    /// Removes `key`; `true` when it existed.
+    async fn delete(&self, key: &str) -> Result<bool, BusError>;
+
+    /// One round trip; the readiness probe.
+    async fn ping(&self) -> Result<(), BusError>;
+}
+
+/// A shared handle to the process's bus.
+pub type SharedBus = Arc<dyn Bus>;
+
+/// Opens the bus named by `url` (`memory://` or `redis://...`).
+pub async fn connect(url: &str, key_prefix: &str) -> Result<SharedBus, BusError> {
+    if url.starts_with("memory://") {
+        Ok(Arc::new(MemoryBus::new()))
+    } else if url.starts_with("redis://") || url.starts_with("rediss://") {
+        Ok(Arc::new(RedisBus::open(url, key_prefix)?))
+    } else {
+        Err(BusError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+/// One subscriber's end of a channel.
+pub struct Subscription {
+    channel: String,
+    rx: mpsc::Receiver<Bytes>,
+    /// Raised by the sender side when messages were dropped for this subscriber.
+    gap: Arc<GapSignal>,
+    /// Unsubscribes when dropped.
+    _guard: Box<dyn Send + Sync>,
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("channel", &self.channel)
+            .finish()
+    }
+}
+
+impl Subscription {
+    /// The next delivery; `None` once the bus is gone.
+    pub async fn recv(&mut self) -> Option<Delivery> {
+        loop {
+            if self.gap.raised.swap(false, Ordering::AcqRel) {
+                return Some(Delivery::Gap);
+            }
+            tokio::select! {
+                biased;
+                // A gap raised while we wait (a dropped connection) wakes us at once.
+                _ = self.gap.wake.notified() => continue,
+                message = self.rx.recv() => return message.map(Delivery::Message),
+            }
+        }
+    }
+
+    /// The channel, without the key prefix.
+    pub fn channel(&self) -> &str {
+        &self.channel
+    }
+}
+
+/// "Messages may have been lost" for one subscription, with a wake-up for a parked reader.
+#[derive(Debug, Default)]
+struct GapSignal {
+    raised: AtomicBool,
+    wake: Notify,
+}
+
+/// The sending half a backend keeps for each subscription.
+#[derive(Debug, Clone)]
+struct Slot {
+    id: u64,
+    tx: mpsc::Sender<Bytes>,
+    gap: Arc<GapSignal>,
+}
+
+impl Slot {
+    fn pair(id: u64, channel: &str, guard: Box<dyn Send + Sync>) -> (Slot, Subscription) {
+        let (tx, rx) = mpsc::channel(SUBSCRIPTION_BUFFER);
+        let gap = Arc::new(GapSignal::default());
+        let slot = Slot {
+            id,
+            tx,
+            gap: gap.clone(),
+        };
+        (
+            slot,
+            Subscription {
+                channel: channel.to_owned(),
+                rx,
+                gap,
+                _guard: guard,
+            },
+        )
+    }
+
+    /// Delivers without waiting; a full buffer drops the message and flags a gap, so one slow
+    /// subscriber never holds up the others. Returns `false` once the subscriber is gone.
+    fn offer(&self, payload: &Bytes) -> bool {
+        match self.tx.try_send(payload.clone()) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.flag_gap();
+                metrics::counter!("bus_messages_dropped_total", "reason" => "subscriber_full")
+                    .increment(1);
+                true
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    fn flag_gap(&self) {
+        self.gap.raised.store(true, Ordering::Release);
+        self.gap.wake.notify_one();
+    }
+}

@@ -1,0 +1,331 @@
+//! The bus on Redis, for the split shape.
+//!
+//! Commands go through a `ConnectionManager`, which reconnects by itself. Subscriptions
+//! share one dedicated pub/sub connection owned by a single task (the subscriber task):
+//! `subscribe` and dropped subscriptions send it commands, and it alone touches the
+//! connection and the table of subscribers. When the connection drops, the task flags a
+//! gap on every subscription, reconnects with backoff, resubscribes every channel and
+//! flags a gap again, so consumers resynchronise twice: once to show they are degraded,
+//! once to catch up.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use rand::Rng;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
+use tokio::sync::{OnceCell, mpsc, oneshot};
+
+use crate::{Bus, BusError, Slot, Subscription};
+
+/// How long one command may take before the bus is reported unavailable.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+const BACKOFF_START: Duration = Duration::from_millis(50);
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+
+/// Publish/subscribe and key-value on Redis.
+#[derive(Debug, Clone)]
+pub struct RedisBus {
+    client: redis::Client,
+    prefix: Arc<str>,
+    /// Made on first use, so a process can start while Redis is down (and report unready).
+    commands: Arc<OnceCell<ConnectionManager>>,
+    /// To the subscriber task; it stops when every clone of the bus is gone.
+    subscriber: mpsc::UnboundedSender<Command>,
+    next_id: Arc<AtomicU64>,
+}
+
+enum Command {
+    Subscribe {
+        channel: String,
+        slot: Slot,
+        ready: oneshot::Sender<()>,
+    },
+    Unsubscribe {
+        channel: String,
+        id: u64,
+    },
+}
+
+/// Sends an unsubscribe command when a [`Subscription`] is dropped.
+struct Unsubscribe {
+    subscriber: mpsc::UnboundedSender<Command>,
+    channel: String,
+    id: u64,
+}
+
+impl Drop for Unsubscribe {
+    fn drop(&mut self) {
+        let _ = self.subscriber.send(Command::Unsubscribe {
+            channel: std::mem::take(&mut self.channel),
+            id: self.id,
+        });
+    }
+}
+
+impl RedisBus {
+    /// Prepares the bus; connections are made on first use and re-made as needed.
+    pub fn open(url: &str, key_prefix: &str) -> Result<Self, BusError> {
+        let client = redis::Client::open(url)
+            .map_err(|e| BusError::UnsupportedUrl(format!("{url}: {e}")))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run_subscriber(client.clone(), key_prefix.to_owned(), rx));
+        Ok(Self {
+            client,
+            prefix: key_prefix.into(),
+            commands: Arc::new(OnceCell::new()),
+            subscriber: tx,
+            next_id: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, BusError> {
+        let manager = self
+            .commands
+            .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(COMMAND_TIMEOUT))
+                    .set_response_timeout(Some(COMMAND_TIMEOUT))
+                    .set_number_of_retries(2);
+                ConnectionManager::new_with_config(self.client.clone(), config).await
+            })
+            .await?;
+        Ok(manager.clone())
+    }
+
+    async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, BusError> {
+        let work = async {
+            let mut conn = self.connection().await?;
+            Ok::<T, BusError>(cmd.query_async(&mut conn).await?)
+        };
+        tokio::time::timeout(COMMAND_TIMEOUT * 2, work)
+            .await
+            .map_err(|_| BusError::Unavailable("redis command timed out".into()))?
+    }
+}
+
+fn ttl_args(cmd: &mut redis::Cmd, ttl: Option<Duration>) {
+    if let Some(ttl) = ttl {
+        cmd.arg("PX").arg(ttl.as_millis().max(1) as u64);
+    }
+}
+
+#[async_trait]
+impl Bus for RedisBus {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), BusError> {
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(self.key(channel)).arg(payload);
+        let _receivers: i64 = self.run(cmd).await?;
+        metrics::counter!("bus_messages_published_total").increment(1);
+        Ok(())
+    }
+
+    async fn subscribe(&self, channel: &str) -> Result<Subscription, BusError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let guard = Unsubscribe {
+            subscriber: self.subscriber.clone(),
+            channel: channel.to_owned(),
+            id,
+        };
+        let (slot, subscription) = Slot::pair(id, channel, Box::new(guard));
+        let (ready, confirmed) = oneshot::channel();
+        self.subscriber
+            .send(Command::Subscribe {
+                channel: channel.to_owned(),
+                slot,
+                ready,
+            })
+            .map_err(|_| BusError::Unavailable("subscriber task stopped".into()))?;
+        // Resolves once Redis confirmed the SUBSCRIBE, or at once while disconnected (the
+        // task subscribes on reconnect and flags a gap).
+        let _ = confirmed.await;
+        Ok(subscription)
+    }
+
+    async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), BusError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key)).arg(value);
+        ttl_args(&mut cmd, ttl);
+        self.run::<()>(cmd).await
+    }
+
+    async fn set_if_absent(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<bool, BusError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key)).arg(value).arg("NX");
+        ttl_args(&mut cmd, ttl);
+        let stored: Option<String> = self.run(cmd).await?;
+        Ok(stored.is_some())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Bytes>, BusError> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(self.key(key));
+        let value: Option<Vec<u8>> = self.run(cmd).await?;
+        Ok(value.map(Bytes::from))
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, BusError> {
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(self.key(key));
+        let removed: i64 = self.run(cmd).await?;
+        Ok(removed > 0)
+    }
+
+    async fn ping(&self) -> Result<(), BusError> {
+        let pong: String = self.run(redis::cmd("PING")).await?;
+        if pong == "PONG" {
+            Ok(())
+        } else {
+            Err(BusError::Unavailable(format!(
+                "unexpected PING reply {pong}"
+            )))
+        }
+    }
+}
+
+/// The subscriber task: owns the pub/sub connection and the subscriber table.
+async fn run_subscriber(
+    client: redis::Client,
+    prefix: String,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) {
+    let mut table: HashMap<String, Vec<Slot>> = HashMap::new();
+    let mut backoff = BACKOFF_START;
+    let mut connected_before = false;
+    loop {
+        // Connect, then subscribe to everything the table holds.
+        let connection = match client.get_async_pubsub().await {
+            Ok(pubsub) => {
+                let (mut sink, stream) = pubsub.split();
+                let channels: Vec<String> = table.keys().map(|c| format!("{prefix}{c}")).collect();
+                let resubscribed = channels.is_empty() || sink.subscribe(&channels).await.is_ok();
+                resubscribed.then_some((sink, stream))
+            }
+            Err(_) => None,
+        };
+        let Some((mut sink, mut stream)) = connection else {
+            // Keep taking commands while we wait to retry, so callers never hang.
+            let sleep = tokio::time::sleep(jitter(backoff));
+            tokio::pin!(sleep);
+            loop {
+                tokio::select! {
+                    _ = &mut sleep => break,
+                    command = commands.recv() => match command {
+                        None => return,
+                        Some(command) => { let _ = apply(&mut table, None, &prefix, command).await; }
+                    },
+                }
+            }
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+            continue;
+        };
+        if connected_before {
+            metrics::counter!("bus_reconnects_total").increment(1);
+            tracing::info!(
+                channels = table.len(),
+                "redis pub/sub reconnected and resubscribed"
+            );
+            // What was published while we were away is lost: tell every subscriber.
+            table.values().flatten().for_each(Slot::flag_gap);
+        }
+        connected_before = true;
+        backoff = BACKOFF_START;
+
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    None => return,
+                    Some(command) => {
+                        if apply(&mut table, Some(&mut sink), &prefix, command).await.is_err() {
+                            break;
+                        }
+                    }
+                },
+                message = stream.next() => match message {
+                    None => break,
+                    Some(message) => {
+                        let Some(channel) = message.get_channel_name().strip_prefix(prefix.as_str()) else { continue };
+                        let payload = Bytes::copy_from_slice(message.get_payload_bytes());
+                        if let Some(slots) = table.get_mut(channel) {
+                            slots.retain(|slot| slot.offer(&payload));
+                        }
+                    }
+                },
+            }
+        }
+        tracing::warn!("redis pub/sub connection lost; reconnecting");
+        table.values().flatten().for_each(Slot::flag_gap);
+    }
+}
+
+/// Applies a command to the table, and to Redis when connected (`sink` is `None` while
+/// reconnecting: the table is resubscribed whole on reconnect).
+async fn apply(
+    table: &mut HashMap<String, Vec<Slot>>,
+    sink: Option<&mut PubSubSink>,
+    prefix: &str,
+    command: Command,
+) -> redis::RedisResult<()> {
+    match command {
+        Command::Subscribe {
+            channel,
+            slot,
+            ready,
+        } => {
+            let first = !table.contains_key(&channel);
+            table.entry(channel.clone()).or_default().push(slot);
+            let result = match sink {
+                Some(sink) if first => sink.subscribe(format!("{prefix}{channel}")).await,
+                _ => Ok(()),
+            };
+            let _ = ready.send(());
+            result
+        }
+        Command::Unsubscribe { channel, id } => match sink {
+            Some(sink) if remove_slot(table, &channel, id) => {
+                sink.unsubscribe(format!("{prefix}{channel}")).await
+            }
+            Some(_) => Ok(()),
+            None => {
+                remove_slot(table, &channel, id);
+                Ok(())
+            }
+        },
+    }
+}
+
+/// Removes one subscriber; `true` when the channel has none left.
+fn remove_slot(table: &mut HashMap<String, Vec<Slot>>, channel: &str, id: u64) -> bool {
+    let Some(slots) = table.get_mut(channel) else {
+        return false;
+    };
+    slots.retain(|s| s.id != id);
+    if slots.is_empty() {
+        table.remove(channel);
+        true
+    } else {
+        false
+    }
+}
+
+fn jitter(base: Duration) -> Duration {
+    let factor = rand::rng().random_range(0.5..1.0);
+    base.mul_f64(factor)
+}

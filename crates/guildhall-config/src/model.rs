@@ -1,0 +1,211 @@
+//! The configuration tree. Every field has a documented default in `Default`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration of a Guildhall process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where `guildhall up` keeps its SQLite file and generated secrets.
+    pub data_dir: PathBuf,
+    pub http: HttpConfig,
+    pub ssh: SshConfig,
+    pub database: DatabaseConfig,
+    pub bus: BusConfig,
+    pub telemetry: TelemetryConfig,
+    pub peers: PeersConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("guildhall-data"),
+            http: HttpConfig::default(),
+            ssh: SshConfig::default(),
+            database: DatabaseConfig::default(),
+            bus: BusConfig::default(),
+            telemetry: TelemetryConfig::default(),
+            peers: PeersConfig::default(),
+        }
+    }
+}
+
+/// The HTTP listener that carries every HTTP and WebSocket route of the process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address to listen on; port 0 picks a free port (tests use this).
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes; larger bodies get `413 payload_too_large`.
+    pub body_limit_bytes: usize,
+    /// A request still running after this many seconds is answered `504 timeout`.
+    pub request_timeout_secs: u64,
+    /// On SIGTERM/SIGINT, in-flight requests get this long to finish before exit.
+    pub shutdown_grace_secs: u64,
+    /// At most this many requests are handled at once; more wait in the accept queue.
+    pub max_concurrent_requests: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            body_limit_bytes: 64 * 1024,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 10,
+            max_concurrent_requests: 4096,
+        }
+    }
+}
+
+/// The SSH listener of the terminal gateway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SshConfig {
+    /// Address the terminal gateway listens on.
+    pub listen: SocketAddr,
+}
+
+impl Default for SshConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 2222)),
+        }
+    }
+}
+
+/// The relational store: SQLite for one process, PostgreSQL for many.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://USER:PASS@HOST/DB`. Empty means
+    /// `sqlite://<data_dir>/guildhall.db`.
+    pub url: String,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+    /// Give up connecting (or acquiring a pooled connection) after this many seconds.
+    pub connect_timeout_secs: u64,
+    /// Run pending migrations at startup (`guildhall migrate` does it explicitly).
+    pub migrate_on_start: bool,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            max_connections: 16,
+            connect_timeout_secs: 5,
+            migrate_on_start: true,
+        }
+    }
+}
+
+/// The bus: publish/subscribe and key-value with TTL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusConfig {
+    /// `memory://` (in-process, one process only) or `redis://[:PASS@]HOST:PORT[/DB]`.
+    pub url: String,
+    /// Prepended to every key and channel, so several deployments can share one Redis.
+    pub key_prefix: String,
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        Self {
+            url: "memory://".into(),
+            key_prefix: "guildhall:".into(),
+        }
+    }
+}
+
+/// Log format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// One JSON object per line (the default; what log collectors want).
+    Json,
+    /// Human-readable lines for a terminal.
+    Pretty,
+}
+
+/// Logs, metrics and traces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    pub log_format: LogFormat,
+    /// A `tracing` filter such as `info` or `info,guildhall_bus=debug`.
+    pub log_filter: String,
+    /// OTLP/HTTP endpoint for traces; empty disables export. Defaults to
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub otlp_endpoint: String,
+    /// `service.name` on exported traces; empty means `guildhall-<service>`.
+    pub service_name: String,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            log_format: LogFormat::Json,
+            log_filter: "info".into(),
+            otlp_endpoint: String::new(),
+            service_name: String::new(),
+        }
+    }
+}
+
+/// Where the other services are, for `guildhall serve`. Unused by `guildhall up`, where
+/// every service runs in the same process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PeersConfig {
+    /// Base URL of the auth service, e.g. `http://auth:8080`.
+    pub auth: String,
+    /// Base URLs of every `players` instance (head shards character calls over them).
+    pub players: Vec<String>,
+    /// Base URL of the matchmaker.
+    pub matchmaker: String,
+    /// Peers that must answer `/health/live` for this process to report ready.
+    pub required: Vec<String>,
+    /// Timeout for one call to a peer, in milliseconds.
+    pub request_timeout_ms: u64,
+}
+
+impl Default for PeersConfig {
+    fn default() -> Self {
+        Self {
+            auth: String::new(),
+            players: Vec::new(),
+            matchmaker: String::new(),
+            required: Vec::new(),
+            request_timeout_ms: 2000,
+        }
+    }
+}
+
+impl Config {
+    /// The database URL in force: the configured one, or the SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("guildhall.db").display()
+            )
+        } else {
+            self.database.url.clone()
+        }
+    }
+
+    /// Looks a peer's base URL up by its service name.
+    pub fn peer_url(&self, name: &str) -> Option<&str> {
+        let url = match name {
+            "auth" => self.peers.auth.as_str(),
+            "matchmaker" => self.peers.matchmaker.as_str(),
+            _ => "",
+        };
+        (!url.is_empty()).then_some(url)
+    }
+}

@@ -1,0 +1,117 @@
+//! Logs, metrics and traces for every Guildhall process.
+//!
+//! - Logs: `tracing` events as one JSON object per line on stderr (or pretty text).
+//! - Metrics: one process-wide Prometheus recorder; [`metrics_handle`] renders `/metrics`.
+//!   [`http_metrics`] records request count, latency histogram and status class per route.
+//! - Traces: every span is an OpenTelemetry span. Incoming `traceparent` headers become the
+//!   parent of the request span ([`http_trace`]); [`inject_trace_context`] writes the
+//!   current context into outgoing requests. Spans are exported over OTLP/HTTP only when an
+//!   endpoint is configured (`OTEL_EXPORTER_OTLP_ENDPOINT`).
+
+mod http_layer;
+mod propagation;
+
+use std::sync::OnceLock;
+
+use guildhall_config::{LogFormat, TelemetryConfig};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+pub use http_layer::{http_metrics, http_trace};
+pub use propagation::{current_trace_id, inject_trace_context};
+
+/// Latency buckets in seconds: fine below 10 ms, where our targets live.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Flushes exported spans when dropped; keep it alive for the life of the process.
+#[derive(Debug)]
+pub struct TelemetryGuard {
+    provider: SdkTracerProvider,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        let _ = self.provider.shutdown();
+    }
+}
+
+/// Installs logging, metrics and tracing for this process. `service` names the process in
+/// traces (`guildhall-<service>` unless configured).
+pub fn init(config: &TelemetryConfig, service: &str) -> anyhow::Result<TelemetryGuard> {
+    metrics_handle();
+    opentelemetry::global::set_text_map_propagator(
+        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+    );
+
+    let service_name = if config.service_name.is_empty() {
+        format!("guildhall-{service}")
+    } else {
+        config.service_name.clone()
+    };
+    let mut builder = SdkTracerProvider::builder().with_resource(
+        opentelemetry_sdk::Resource::builder()
+            .with_service_name(service_name)
+            .build(),
+    );
+    if !config.otlp_endpoint.is_empty() {
+        use opentelemetry_otlp::WithExportConfig;
+        let endpoint = format!("{}/v1/traces", config.otlp_endpoint.trim_end_matches('/'));
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_endpoint(endpoint)
+            .build()?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    let provider = builder.build();
+    let tracer = provider.tracer("guildhall");
+    opentelemetry::global::set_tracer_provider(provider.clone());
+
+    let filter = EnvFilter::try_new(&config.log_filter)?;
+    let fmt = match config.log_format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(std::io::stderr)
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed(),
+    };
+    // The log filter applies to logs only: request spans must exist for trace context to
+    // propagate even when logs are quiet. A second init in one process (tests, benchmarks)
+    // keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(LevelFilter::INFO),
+        )
+        .try_init();
+    Ok(TelemetryGuard { provider })
+}
+
+/// The process-wide Prometheus recorder, installed on first use.
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .expect("buckets are non-empty")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (a test harness); ours still renders.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}

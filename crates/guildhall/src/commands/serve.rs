@@ -1,0 +1,23 @@
+//! `guildhall serve <service>`: one service in this process.
+
+use std::process::ExitCode;
+
+use crate::cli::ServeArgs;
+use crate::platform::{self, Shape};
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = super::load_config(&args.config, |mut layers| {
+        if let Some(addr) = args.http {
+            layers = layers.set("http.listen", addr.to_string());
+        }
+        layers
+    })?;
+    let service = args.service.name();
+    let _telemetry = guildhall_telemetry::init(&config.telemetry, service)?;
+    let running = platform::start(config, Shape::Serve(args.service)).await?;
+    println!(
+        "guildhall {service} listening on http://{}",
+        running.http_addr()
+    );
+    Ok(super::until_signal(running).await)
+}
