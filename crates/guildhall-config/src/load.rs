@@ -85,6 +85,11 @@ impl Config {
         let mut copy = self.clone();
         copy.database.url = redact_url(&copy.database.url);
         copy.bus.url = redact_url(&copy.bus.url);
+        for secret in [&mut copy.auth.internal_token, &mut copy.auth.admin_token] {
+            if !secret.is_empty() {
+                *secret = "***".into();
+            }
+        }
         toml::to_string_pretty(&copy).expect("configuration always serializes")
     }
 }
@@ -135,6 +140,7 @@ mod tests {
             jail.set_env("GUILDHALL_HTTP__BODY_LIMIT_BYTES", "2000");
             jail.set_env("GUILDHALL_BUS__URL", "redis://:pw@cache:6379/0");
             jail.set_env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+            jail.set_env("GUILDHALL_AUTH__ADMIN_TOKEN", "open-sesame-admin");
             let config = Layers::new(Some(Path::new("g.toml")))
                 .unwrap()
                 .set("http.listen", "127.0.0.1:7000")

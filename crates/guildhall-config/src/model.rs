@@ -17,6 +17,8 @@ pub struct Config {
     pub bus: BusConfig,
     pub telemetry: TelemetryConfig,
     pub peers: PeersConfig,
+    pub auth: AuthConfig,
+    pub head: HeadConfig,
 }
 
 impl Default for Config {
@@ -29,6 +31,8 @@ impl Default for Config {
             bus: BusConfig::default(),
             telemetry: TelemetryConfig::default(),
             peers: PeersConfig::default(),
+            auth: AuthConfig::default(),
+            head: HeadConfig::default(),
         }
     }
 }
@@ -182,6 +186,80 @@ impl Default for PeersConfig {
             matchmaker: String::new(),
             required: Vec::new(),
             request_timeout_ms: 2000,
+        }
+    }
+}
+
+/// The auth service: tokens, sessions, abuse limits, service credentials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// `iss` of every token.
+    pub issuer: String,
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a session (and so of its refresh tokens), in seconds.
+    pub session_ttl_secs: u64,
+    /// Clock skew tolerated when checking `exp`, in seconds.
+    pub clock_leeway_secs: u64,
+    /// Shared secret other services present to auth's internal API (and sign bus envelopes
+    /// with). Required for `serve`; `up` generates one under the data dir.
+    pub internal_token: String,
+    /// Bearer credential for the admin API. Empty disables the admin HTTP API (the
+    /// `guildhall admin` CLI still works against the database).
+    pub admin_token: String,
+    /// Login and guest-login attempts allowed per client IP per minute.
+    pub login_per_ip_per_minute: u32,
+    /// Login attempts allowed per username per minute.
+    pub login_per_username_per_minute: u32,
+    /// Account registrations and guest creations allowed per client IP per minute.
+    pub register_per_ip_per_minute: u32,
+    /// Argon2id memory cost in KiB (OWASP minimum: 19456).
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations.
+    pub argon2_iterations: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            issuer: "guildhall".into(),
+            access_token_ttl_secs: 15 * 60,
+            session_ttl_secs: 30 * 24 * 3600,
+            clock_leeway_secs: 5,
+            internal_token: String::new(),
+            admin_token: String::new(),
+            login_per_ip_per_minute: 60,
+            login_per_username_per_minute: 10,
+            register_per_ip_per_minute: 30,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+/// The head service: the public entry point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HeadConfig {
+    /// Display names that look like these (after confusable folding) are refused, on top
+    /// of the built-in list (admin, moderator, system, support, ...).
+    pub reserved_names: Vec<String>,
+    /// Calls to auth: attempts for idempotent calls, and the circuit breaker.
+    pub auth_retries: u32,
+    /// Consecutive failures that open the circuit to auth.
+    pub auth_breaker_failures: u32,
+    /// Seconds the circuit stays open before a trial call.
+    pub auth_breaker_cooldown_secs: u64,
+}
+
+impl Default for HeadConfig {
+    fn default() -> Self {
+        Self {
+            reserved_names: Vec::new(),
+            auth_retries: 3,
+            auth_breaker_failures: 5,
+            auth_breaker_cooldown_secs: 5,
         }
     }
 }

@@ -4,8 +4,11 @@
 //! (one file in the data directory), `postgres://` for the split shape. The two are
 //! separate implementations with their own SQL and their own migrations
 //! (`migrations/sqlite`, `migrations/postgres`), not sqlx's `Any` driver, so each can use
-//! its dialect fully. Services reach their tables through repository methods on `Store`
-//! that match on the backend; the pools never leak past this crate.
+//! its dialect fully. Each service keeps the SQL for its own tables in its own crate and
+//! runs it with [`with_pool!`]: one text where the dialects agree (both accept `$1`
+//! placeholders, `ON CONFLICT` and `RETURNING`), one per backend where they do not.
+//! Timestamps are stored as Unix seconds (`BIGINT`), ids as UUIDs (native on PostgreSQL,
+//! 16-byte blobs on SQLite), so the same Rust types bind on both.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -17,6 +20,18 @@ use sqlx::sqlite::{
 };
 
 mod meta;
+
+/// Evaluates `$body` with `$pool` bound to the store's pool, whichever backend it is.
+/// The body is compiled once per backend, so SQL text and bind types must suit both.
+#[macro_export]
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite($pool) => $body,
+            $crate::Store::Postgres($pool) => $body,
+        }
+    };
+}
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -118,10 +133,9 @@ impl Store {
     /// The versions of the migrations applied so far, in order.
     pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
         const SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
-        Ok(match self {
-            Store::Sqlite(pool) => sqlx::query_scalar(SQL).fetch_all(pool).await?,
-            Store::Postgres(pool) => sqlx::query_scalar(SQL).fetch_all(pool).await?,
-        })
+        Ok(with_pool!(self, |pool| sqlx::query_scalar(SQL)
+            .fetch_all(pool)
+            .await?))
     }
 
     /// The versions this build knows, so `guildhall migrate` can say what is pending.
@@ -135,11 +149,11 @@ impl Store {
 
     /// One round trip to the database; the readiness probe.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let result = match self {
-            Store::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
-            Store::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
-        };
-        result.map_err(StoreError::Unreachable)
+        with_pool!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .map_err(StoreError::Unreachable)
     }
 
     /// Waits for in-flight queries and closes every connection (SQLite checkpoints its WAL).

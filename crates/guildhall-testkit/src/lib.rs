@@ -26,6 +26,30 @@ pub fn redis_url() -> Option<String> {
     require("Redis", &url).then_some(url)
 }
 
+/// The Python interpreter of the project's test virtualenv (made by `.ci/run` from
+/// `.ci/python-requirements.txt`), for tests that check us against independent Python
+/// implementations. `GUILDHALL_PYTHON` overrides it. `None` (with a notice) when missing
+/// outside CI; under CI its absence fails the test.
+pub fn python() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("GUILDHALL_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from("/var/tmp/guildhall-venv/bin/python"));
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "the test virtualenv ({}) is required under CI; .ci/run creates it",
+            path.display()
+        );
+    }
+    eprintln!(
+        "notice: skipping, {} is missing (run .ci/run once to create it)",
+        path.display()
+    );
+    None
+}
+
 /// A key prefix no other test uses.
 pub fn redis_prefix() -> String {
     format!("test:{}:", uuid::Uuid::new_v4().simple())

@@ -6,4 +6,5 @@ pub mod commands;
 pub mod platform;
 pub mod secrets;
 pub mod service;
+pub mod services;
 pub mod shutdown;

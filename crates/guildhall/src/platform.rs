@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
 use guildhall_bus::SharedBus;
 use guildhall_config::Config;
 use guildhall_http::{BusProbe, PeerClient, PeerProbe, Probe, Readiness, Server, StoreProbe};
@@ -56,8 +55,9 @@ pub struct Platform {
     pub store: Option<Store>,
     /// Publish/subscribe and key-value: in-process for `up`, Redis when configured.
     pub bus: SharedBus,
-    /// Key for HMACs on internal bus envelopes (generated under the data dir by `up`).
-    pub internal_key: Arc<[u8]>,
+    /// Shared secret between services: presented to auth's internal API and used to sign
+    /// bus envelopes. Generated under the data dir by `up`; from config for `serve`.
+    pub internal_token: Arc<str>,
     /// Cancelled on SIGINT/SIGTERM; background tasks stop when it fires.
     pub shutdown: CancellationToken,
     /// Background tasks (flushers, subscribers) the process waits for before exiting.
@@ -105,13 +105,24 @@ pub async fn start(config: Config, shape: Shape) -> anyhow::Result<Running> {
     let services = shape.services();
     let shutdown = CancellationToken::new();
 
-    let internal_key: Arc<[u8]> = if shape == Shape::Up {
+    let internal_token: Arc<str> = if !config.auth.internal_token.is_empty() {
+        config.auth.internal_token.as_str().into()
+    } else if shape == Shape::Up {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
-        crate::secrets::load_or_generate(&config.data_dir, "internal-hmac.key", 32)?.into()
+        let bytes = crate::secrets::load_or_generate(&config.data_dir, "internal-token", 32)?;
+        bytes
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+            .into()
+    } else if matches!(shape, Shape::Serve(ServiceKind::Auth | ServiceKind::Head)) {
+        anyhow::bail!(
+            "auth.internal_token must be set (GUILDHALL_AUTH__INTERNAL_TOKEN) for `serve {}`",
+            shape.name()
+        );
     } else {
-        // The split shape takes its internal key from configuration (identity issue).
-        Arc::from(Vec::new())
+        Arc::from("")
     };
 
     let store = if services.iter().any(|s| s.uses_database()) {
@@ -168,14 +179,14 @@ pub async fn start(config: Config, shape: Shape) -> anyhow::Result<Running> {
         shape,
         store,
         bus,
-        internal_key,
+        internal_token,
         shutdown: shutdown.clone(),
         tasks: TaskTracker::new(),
     };
 
-    // Each service contributes its routes here as it lands.
-    let routes = Router::new();
-    let app = guildhall_http::app(routes, Readiness::new(probes), &config.http);
+    let mounted = crate::services::mount(&platform).await?;
+    probes.extend(mounted.probes);
+    let app = guildhall_http::app(mounted.routes, Readiness::new(probes), &config.http);
 
     let listener = TcpListener::bind(config.http.listen)
         .await

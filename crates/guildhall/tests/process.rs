@@ -281,7 +281,7 @@ fn migrate_sqlite_twice() {
         assert!(
             String::from_utf8(out.stdout)
                 .unwrap()
-                .contains("Sqlite database is at migration 1")
+                .contains("Sqlite database is at migration 2")
         );
     }
 }
@@ -303,7 +303,7 @@ async fn migrate_postgres() {
     assert!(
         String::from_utf8(out.stdout)
             .unwrap()
-            .contains("Postgres database is at migration 1")
+            .contains("Postgres database is at migration 2")
     );
 }
 

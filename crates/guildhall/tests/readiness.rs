@@ -31,7 +31,7 @@ async fn readiness_follows_postgres_and_redis() {
     config.database.connect_timeout_secs = 1;
     config.bus.url = with_host_port(&redis, &redis_proxy.addr().to_string());
     config.bus.key_prefix = redis_prefix();
-    let running = platform::start(config, Shape::Serve(ServiceKind::Head))
+    let running = platform::start(config, Shape::Serve(ServiceKind::Players))
         .await
         .unwrap();
     let base = format!("http://{}", running.http_addr());
@@ -138,7 +138,7 @@ async fn up_shape_is_ready_with_embedded_adapters() {
         "SQLite lives in the data dir"
     );
     assert!(
-        dir.path().join("secrets/internal-hmac.key").exists(),
+        dir.path().join("secrets/internal-token").exists(),
         "secrets are generated there"
     );
     assert!(running.shutdown().await);

@@ -1,0 +1,53 @@
+//! The head service: where every client starts.
+//!
+//! Clients call head first (guest init or login), receive a bearer token, and carry it to
+//! every later call, here or on other services. Head owns profiles and display-name rules
+//! (RFC 8266 nicknames, impersonation checks against reserved names and other accounts'
+//! usernames); it asks auth for identities and sessions through [`AuthApi`], in process
+//! or over HTTP, and verifies bearer tokens locally.
+
+mod auth;
+mod error;
+mod profiles;
+pub mod routes;
+
+use std::sync::Arc;
+
+use guildhall_auth::api::AuthApi;
+use guildhall_names::ReservedNames;
+use guildhall_tokens::Verifier;
+
+pub use auth::Bearer;
+pub use error::HeadError;
+pub use profiles::{Profile, ProfileStore};
+
+/// What head's handlers share.
+#[derive(Clone)]
+pub struct Head {
+    pub auth: Arc<dyn AuthApi>,
+    pub verifier: Arc<Verifier>,
+    pub profiles: ProfileStore,
+    pub reserved: Arc<ReservedNames>,
+}
+
+impl std::fmt::Debug for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Head").finish_non_exhaustive()
+    }
+}
+
+impl Head {
+    pub fn new(
+        auth: Arc<dyn AuthApi>,
+        verifier: Arc<Verifier>,
+        store: guildhall_store::Store,
+        config: &guildhall_config::HeadConfig,
+    ) -> Self {
+        Self {
+            auth,
+            verifier,
+            profiles: ProfileStore::new(store),
+            reserved: Arc::new(ReservedNames::with_defaults(&config.reserved_names)),
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Profiles (`head_profiles`) and the username skeletons display names are checked against
+//! (`head_username_skeletons`).
+
+use guildhall_auth::api::rfc3339;
+use guildhall_names::DisplayName;
+use guildhall_store::{Store, with_pool};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// A profile as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Profile {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub kind: String,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    user_id: Uuid,
+    display_name: String,
+    kind: String,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<Row> for Profile {
+    fn from(row: Row) -> Self {
+        Profile {
+            user_id: row.user_id,
+            display_name: row.display_name,
+            kind: row.kind,
+            version: row.version,
+            created_at: rfc3339(row.created_at),
+            updated_at: rfc3339(row.updated_at),
+        }
+    }
+}
+
+/// The outcome of a conditional update.
+#[derive(Debug)]
+pub enum Update {
+    Done(Profile),
+    /// The version did not match; here is the current profile.
+    Conflict(Profile),
+    Missing,
+}
+
+const COLUMNS: &str = "user_id, display_name, kind, version, created_at, updated_at";
+
+#[derive(Debug, Clone)]
+pub struct ProfileStore {
+    store: Store,
+}
+
+impl ProfileStore {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// Creates the profile if the user has none; returns the profile in force.
+    pub async fn create(
+        &self,
+        user_id: Uuid,
+        name: &DisplayName,
+        kind: &str,
+        now: i64,
+    ) -> Result<Profile, sqlx::Error> {
+        with_pool!(&self.store, |pool| {
+            sqlx::query(
+                "INSERT INTO head_profiles (user_id, display_name, display_key, kind, version, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, 1, $5, $5) ON CONFLICT (user_id) DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(name.as_str())
+            .bind(name.comparison_key())
+            .bind(kind)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        self.get(user_id).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    pub async fn get(&self, user_id: Uuid) -> Result<Option<Profile>, sqlx::Error> {
+        let sql = format!("SELECT {COLUMNS} FROM head_profiles WHERE user_id = $1");
+        let row: Option<Row> = with_pool!(&self.store, |pool| sqlx::query_as(&sql)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?);
+        Ok(row.map(Profile::from))
+    }
+
+    /// Sets the display name if `expected_version` (when given) is current; bumps the version.
+    pub async fn set_display_name(
+        &self,
+        user_id: Uuid,
+        name: &DisplayName,
+        expected_version: Option<i64>,
+        now: i64,
+    ) -> Result<Update, sqlx::Error> {
+        let sql = format!(
+            "UPDATE head_profiles SET display_name = $2, display_key = $3, version = version + 1, updated_at = $4
+             WHERE user_id = $1 AND ($5 = 0 OR version = $5) RETURNING {COLUMNS}"
+        );
+        let row: Option<Row> = with_pool!(&self.store, |pool| {
+            sqlx::query_as(&sql)
+                .bind(user_id)
+                .bind(name.as_str())
+                .bind(name.comparison_key())
+                .bind(now)
+                .bind(expected_version.unwrap_or(0))
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(match row {
+            Some(row) => Update::Done(row.into()),
+            None => match self.get(user_id).await? {
+                Some(current) => Update::Conflict(current),
+                None => Update::Missing,
+            },
+        })
+    }
+
+    /// Marks the profile as belonging to an account (after a guest upgrade).
+    pub async fn set_kind(&self, user_id: Uuid, kind: &str, now: i64) -> Result<(), sqlx::Error> {
+        with_pool!(&self.store, |pool| {
+            sqlx::query("UPDATE head_profiles SET kind = $2, version = version + 1, updated_at = $3 WHERE user_id = $1")
+                .bind(user_id)
+                .bind(kind)
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// Records that `user_id`'s username has this skeleton.
+    pub async fn claim_username(&self, skeleton: &str, user_id: Uuid) -> Result<(), sqlx::Error> {
+        with_pool!(&self.store, |pool| {
+            sqlx::query("INSERT INTO head_username_skeletons (skeleton, user_id) VALUES ($1, $2) ON CONFLICT (skeleton) DO NOTHING")
+                .bind(skeleton)
+                .bind(user_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// Whose username looks like `skeleton`, if anyone's.
+    pub async fn username_owner(&self, skeleton: &str) -> Result<Option<Uuid>, sqlx::Error> {
+        Ok(with_pool!(&self.store, |pool| {
+            sqlx::query_scalar("SELECT user_id FROM head_username_skeletons WHERE skeleton = $1")
+                .bind(skeleton)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+}

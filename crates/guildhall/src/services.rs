@@ -1,0 +1,119 @@
+//! Mounting services into a process.
+//!
+//! Each service contributes routes and readiness probes. In `guildhall up` every service
+//! is here and they call each other in process; with `guildhall serve <service>` only that
+//! one is here and it reaches its peers over HTTP, through the same traits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use axum::Router;
+use guildhall_auth::AuthService;
+use guildhall_auth::api::{AuthApi, InProcess};
+use guildhall_auth::client::AuthClient;
+use guildhall_head::Head;
+use guildhall_http::{PeerClient, Probe};
+use guildhall_tokens::Verifier;
+
+use crate::platform::{Platform, Shape};
+use crate::service::ServiceKind;
+
+/// Routes and probes the mounted services add.
+#[derive(Default)]
+pub struct Mounted {
+    pub routes: Router,
+    pub probes: Vec<Arc<dyn Probe>>,
+}
+
+/// Ready once the verifier trusts at least one signing key.
+struct TrustProbe(Arc<Verifier>);
+
+#[async_trait]
+impl Probe for TrustProbe {
+    fn name(&self) -> String {
+        "token_keys".into()
+    }
+    async fn check(&self) -> Result<(), String> {
+        if self.0.has_keys() {
+            Ok(())
+        } else {
+            Err("signing keys not loaded from auth yet".into())
+        }
+    }
+}
+
+pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
+    let config = &platform.config;
+    let mut mounted = Mounted::default();
+    let runs = |kind| match platform.shape {
+        Shape::Up => true,
+        Shape::Serve(one) => one == kind,
+    };
+    let store = || {
+        platform
+            .store
+            .clone()
+            .context("this service needs a database")
+    };
+
+    let auth = if runs(ServiceKind::Auth) {
+        let auth = AuthService::start(
+            store()?,
+            platform.bus.clone(),
+            config.auth.clone(),
+            platform.shutdown.clone(),
+            &platform.tasks,
+        )
+        .await
+        .context("starting auth")?;
+        mounted.routes = mounted.routes.merge(guildhall_auth::http::routes(
+            auth.clone(),
+            &platform.internal_token,
+            &config.auth.admin_token,
+        ));
+        Some(auth)
+    } else {
+        None
+    };
+
+    if runs(ServiceKind::Head) {
+        let (api, verifier): (Arc<dyn AuthApi>, Arc<Verifier>) = match &auth {
+            // Same process: call auth directly and share its verifier, which auth updates itself.
+            Some(auth) => (Arc::new(InProcess(auth.clone())), auth.verifier()),
+            None => {
+                let url = config
+                    .peer_url("auth")
+                    .context("head needs peers.auth (the auth service's URL)")?;
+                let peer =
+                    PeerClient::new(url, Duration::from_millis(config.peers.request_timeout_ms));
+                let client = Arc::new(AuthClient::new(
+                    peer,
+                    &platform.internal_token,
+                    &config.head,
+                ));
+                let verifier = Arc::new(Verifier::new(
+                    &config.auth.issuer,
+                    config.auth.clock_leeway_secs,
+                ));
+                let sync = guildhall_tokens::sync::keep_in_sync(
+                    verifier.clone(),
+                    client.clone(),
+                    platform.bus.clone(),
+                    platform.shutdown.clone(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("subscribing to revocations: {e}"))?;
+                platform.tasks.spawn(async move {
+                    let _ = sync.await;
+                });
+                mounted.probes.push(Arc::new(TrustProbe(verifier.clone())));
+                (client, verifier)
+            }
+        };
+        let head = Head::new(api, verifier, store()?, &config.head);
+        mounted.routes = mounted.routes.merge(guildhall_head::routes::routes(head));
+    }
+    Ok(mounted)
+}
