@@ -576,7 +576,7 @@ fn check_password(password: &str) -> Result<(), AuthError> {
 }
 
 fn check_email(email: &str) -> Result<String, AuthError> {
-    let email = email.trim();
+    // Not trimmed: what the client sent is what is validated and stored.
     if email.len() > 254 || !email_address::EmailAddress::is_valid(email) {
         return Err(AuthError::Invalid("email: not a valid address".into()));
     }

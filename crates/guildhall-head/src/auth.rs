@@ -17,14 +17,12 @@ pub struct Bearer {
 
 impl Bearer {
     /// The token from an `Authorization: Bearer` header, if there is one.
+    /// The auth scheme name is case-insensitive (RFC 9110 §11.1).
     pub fn token_in(parts: &Parts) -> Option<&str> {
-        parts
-            .headers
-            .get(AUTHORIZATION)?
-            .to_str()
-            .ok()?
-            .strip_prefix("Bearer ")
-            .map(str::trim)
+        let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        let token = token.trim();
+        (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
     }
 }
 
@@ -38,7 +36,7 @@ impl FromRequestParts<Head> for Bearer {
                 "an `Authorization: Bearer` token is required",
             )
         })?;
-        let claims = head.verifier.verify_access(token).map_err(|err| {
+        let claims = head.trust.verify_access(token).await.map_err(|err| {
             tracing::debug!(%err, "bearer token refused");
             metrics::counter!("head_tokens_refused_total").increment(1);
             ApiError::new(

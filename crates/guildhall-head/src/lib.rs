@@ -8,6 +8,7 @@
 
 mod auth;
 mod error;
+pub mod import;
 mod profiles;
 pub mod routes;
 
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use guildhall_auth::api::AuthApi;
 use guildhall_names::ReservedNames;
-use guildhall_tokens::Verifier;
+use guildhall_tokens::sync::Trust;
 
 pub use auth::Bearer;
 pub use error::HeadError;
@@ -25,7 +26,8 @@ pub use profiles::{Profile, ProfileStore};
 #[derive(Clone)]
 pub struct Head {
     pub auth: Arc<dyn AuthApi>,
-    pub verifier: Arc<Verifier>,
+    /// Verifies bearer tokens locally (fetching keys on demand after a rotation).
+    pub trust: Arc<Trust>,
     pub profiles: ProfileStore,
     pub reserved: Arc<ReservedNames>,
 }
@@ -39,13 +41,13 @@ impl std::fmt::Debug for Head {
 impl Head {
     pub fn new(
         auth: Arc<dyn AuthApi>,
-        verifier: Arc<Verifier>,
+        trust: Arc<Trust>,
         store: guildhall_store::Store,
         config: &guildhall_config::HeadConfig,
     ) -> Self {
         Self {
             auth,
-            verifier,
+            trust,
             profiles: ProfileStore::new(store),
             reserved: Arc::new(ReservedNames::with_defaults(&config.reserved_names)),
         }

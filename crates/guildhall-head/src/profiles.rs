@@ -163,4 +163,72 @@ impl ProfileStore {
                 .await?
         }))
     }
+
+    /// Every username skeleton, for checking many names at once (imports).
+    pub async fn username_skeletons(
+        &self,
+    ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+        let all: Vec<String> = with_pool!(&self.store, |pool| {
+            sqlx::query_scalar("SELECT skeleton FROM head_username_skeletons")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(all.into_iter().collect())
+    }
+
+    /// Legacy ids already imported (by any batch).
+    pub async fn imported_legacy_ids(
+        &self,
+    ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+        let all: Vec<String> = with_pool!(&self.store, |pool| {
+            sqlx::query_scalar("SELECT legacy_id FROM head_profiles WHERE legacy_id IS NOT NULL")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(all.into_iter().collect())
+    }
+
+    /// Writes one chunk of an import in a transaction; rows whose legacy id or user id
+    /// exists already are skipped. Returns how many were inserted.
+    pub async fn import_chunk(
+        &self,
+        batch: &str,
+        rows: &[crate::import::Planned],
+        now: i64,
+    ) -> Result<u64, sqlx::Error> {
+        Ok(with_pool!(&self.store, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut inserted = 0;
+            for row in rows {
+                inserted += sqlx::query(
+                    "INSERT INTO head_profiles
+                       (user_id, display_name, display_key, kind, version, legacy_id, import_batch, created_at, updated_at)
+                     VALUES ($1, $2, $3, 'guest', 1, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                )
+                .bind(row.user_id)
+                .bind(row.name.as_str())
+                .bind(row.name.comparison_key())
+                .bind(&row.legacy_id)
+                .bind(batch)
+                .bind(row.created_at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            tx.commit().await?;
+            inserted
+        }))
+    }
+
+    /// Removes exactly the profiles one import batch created.
+    pub async fn rollback_import(&self, batch: &str) -> Result<u64, sqlx::Error> {
+        Ok(with_pool!(&self.store, |pool| {
+            sqlx::query("DELETE FROM head_profiles WHERE import_batch = $1")
+                .bind(batch)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
+    }
 }

@@ -67,11 +67,35 @@ pub async fn keep_in_sync(
                 },
                 delivery = keys.recv() => match delivery {
                     None => return,
-                    Some(_) => resync_until_done(&verifier, &*source, &shutdown).await,
+                    Some(Delivery::Message(kid)) => {
+                        let kid = String::from_utf8_lossy(&kid).into_owned();
+                        until_key_known(&verifier, &*source, &kid, &shutdown).await;
+                    }
+                    Some(Delivery::Gap) => resync_until_done(&verifier, &*source, &shutdown).await,
                 },
             }
         }
     }))
+}
+
+/// After a rotation announcement: the source (auth) may not have reloaded its own keys
+/// yet when we ask, so re-read until the announced key is there (bounded).
+async fn until_key_known(
+    verifier: &Verifier,
+    source: &dyn TrustSource,
+    kid: &str,
+    shutdown: &CancellationToken,
+) {
+    let mut delay = RETRY_START;
+    for _ in 0..8 {
+        resync_until_done(verifier, source, shutdown).await;
+        if verifier.knows_key(kid) || shutdown.is_cancelled() {
+            return;
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(RETRY_MAX);
+    }
+    tracing::warn!(%kid, "announced signing key not published by auth; relying on periodic resync");
 }
 
 async fn resync(verifier: &Verifier, source: &dyn TrustSource) -> Result<(), String> {
@@ -97,5 +121,70 @@ async fn resync_until_done(
             _ = tokio::time::sleep(delay) => {}
         }
         delay = (delay * 2).min(RETRY_MAX);
+    }
+}
+
+/// A verifier plus where to fetch keys from when a token names a key it does not know yet
+/// (a rotation racing the bus announcement). Refreshes are single-flight and at most one
+/// per second, so tokens with made-up key ids cannot be used to hammer the source.
+pub struct Trust {
+    verifier: Arc<Verifier>,
+    source: Option<Arc<dyn TrustSource>>,
+    last_refresh: tokio::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trust")
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+
+impl Trust {
+    /// `source: None` when the verifier is updated directly (auth in the same process).
+    pub fn new(verifier: Arc<Verifier>, source: Option<Arc<dyn TrustSource>>) -> Self {
+        Self {
+            verifier,
+            source,
+            last_refresh: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    pub fn verifier(&self) -> &Arc<Verifier> {
+        &self.verifier
+    }
+
+    /// Verifies an access token, fetching the JWKS once if it names an unknown key.
+    pub async fn verify_access(
+        &self,
+        token: &str,
+    ) -> Result<crate::AccessClaims, crate::TokenError> {
+        match self.verifier.verify_access(token) {
+            Err(crate::TokenError::UnknownKey(kid)) if self.source.is_some() => {
+                self.refresh_for(&kid).await;
+                self.verifier.verify_access(token)
+            }
+            other => other,
+        }
+    }
+
+    async fn refresh_for(&self, kid: &str) {
+        let Some(source) = &self.source else { return };
+        let mut last = self.last_refresh.lock().await;
+        // Someone refreshed while we waited for the lock.
+        if self.verifier.knows_key(kid) {
+            return;
+        }
+        if last.is_some_and(|at| at.elapsed() < MIN_REFRESH_INTERVAL) {
+            return;
+        }
+        *last = Some(tokio::time::Instant::now());
+        match source.jwks().await {
+            Ok(jwks) => self.verifier.set_keys(&jwks),
+            Err(err) => tracing::warn!(%err, "on-demand JWKS refresh failed"),
+        }
     }
 }

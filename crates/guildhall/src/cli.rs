@@ -30,6 +30,68 @@ pub enum Command {
     /// Show or check the effective configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Administer users: ban, unban, list sessions (works on the configured database and bus).
+    Admin(AdminArgs),
+    /// Manage token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Import data from a legacy system, or roll an import back.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub action: AdminAction,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// Ban a user (by id or username): every session ends at once, everywhere; no new ones.
+    Ban { user: String },
+    /// Lift a ban. Tokens revoked by the ban stay revoked; the user signs in again.
+    Unban { user: String },
+    /// List a user's sessions, newest first.
+    Sessions { user: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new signing key. New tokens use it; tokens signed by the previous key stay
+    /// valid until they expire. Running instances pick it up at once (via the bus) or
+    /// within a minute.
+    Rotate(ConfigArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import guest profiles (legacy id, display name, created_at) from JSON lines or CSV.
+    GuestProfiles(ImportArgs),
+    /// Remove exactly the profiles one import batch created.
+    Rollback {
+        /// The batch id `import guest-profiles` printed.
+        batch: String,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A `.csv` file (header: legacy_id,display_name,created_at) or JSON lines
+    /// (`{"legacy_id": ..., "display_name": ..., "created_at": ...}` per line).
+    pub file: PathBuf,
+    /// Report what would be imported, changed or rejected; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Rows per database transaction.
+    #[arg(long, default_value_t = 500)]
+    pub batch_size: usize,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// Where configuration comes from, besides defaults and GUILDHALL_* variables.

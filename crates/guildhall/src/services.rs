@@ -16,6 +16,7 @@ use guildhall_auth::client::AuthClient;
 use guildhall_head::Head;
 use guildhall_http::{PeerClient, Probe};
 use guildhall_tokens::Verifier;
+use guildhall_tokens::sync::{Trust, TrustSource};
 
 use crate::platform::{Platform, Shape};
 use crate::service::ServiceKind;
@@ -79,9 +80,12 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
     };
 
     if runs(ServiceKind::Head) {
-        let (api, verifier): (Arc<dyn AuthApi>, Arc<Verifier>) = match &auth {
+        let (api, trust): (Arc<dyn AuthApi>, Arc<Trust>) = match &auth {
             // Same process: call auth directly and share its verifier, which auth updates itself.
-            Some(auth) => (Arc::new(InProcess(auth.clone())), auth.verifier()),
+            Some(auth) => (
+                Arc::new(InProcess(auth.clone())),
+                Arc::new(Trust::new(auth.verifier(), None)),
+            ),
             None => {
                 let url = config
                     .peer_url("auth")
@@ -109,10 +113,14 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
                     let _ = sync.await;
                 });
                 mounted.probes.push(Arc::new(TrustProbe(verifier.clone())));
-                (client, verifier)
+                let trust = Arc::new(Trust::new(
+                    verifier,
+                    Some(client.clone() as Arc<dyn TrustSource>),
+                ));
+                (client, trust)
             }
         };
-        let head = Head::new(api, verifier, store()?, &config.head);
+        let head = Head::new(api, trust, store()?, &config.head);
         mounted.routes = mounted.routes.merge(guildhall_head::routes::routes(head));
     }
     Ok(mounted)

@@ -168,6 +168,7 @@ async fn accounts(db: Db) {
         ("bob", "short", "x@example.com"),
         ("bob", &"p".repeat(129), "x@example.com"),
         ("bob", "long enough pw", "not-an-email"),
+        ("bob", "long enough pw", "  padded@example.com  "),
     ] {
         let response = api
             .post(
@@ -400,16 +401,36 @@ async fn profile_updates_and_versions(db: Db) {
 
     let fresh = put("Temp Donna", Some("\"2\"")).await.unwrap();
     assert_eq!(fresh.status(), 200);
-    let bad = put("Whatever", Some("yesterday")).await.unwrap();
-    assert_eq!(bad.status(), 400);
+    for bad in ["yesterday", "3", "W/\"3\"", "\"2\", \"3\""] {
+        assert_eq!(
+            put("Whatever", Some(bad)).await.unwrap().status(),
+            400,
+            "If-Match {bad}"
+        );
+    }
+    // `*` means "whatever the current version is".
+    assert_eq!(put("Star Donna", Some("*")).await.unwrap().status(), 200);
+    assert_eq!(
+        put("Temp Donna", Some("\"4\"")).await.unwrap().status(),
+        200
+    );
     let (_, profile) = api.get("/v1/profile", Some(t)).await;
     assert_eq!(
         (
             profile["display_name"].as_str(),
             profile["version"].as_i64()
         ),
-        (Some("Temp Donna"), Some(3))
+        (Some("Temp Donna"), Some(5))
     );
+    // The auth scheme is case-insensitive (RFC 9110).
+    let lower = api
+        .http
+        .get(format!("{}/v1/profile", api.base))
+        .header("authorization", format!("bearer {t}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lower.status(), 200);
 }
 
 async fn display_name_rules(db: Db) {

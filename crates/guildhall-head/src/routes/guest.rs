@@ -10,27 +10,56 @@ use guildhall_names::DisplayName;
 use guildhall_tokens::now_unix;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::Head;
 
-#[derive(Debug, Default, Deserialize)]
+/// A new guest's wishes; the whole body may be omitted.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InitRequest {
+    /// The display name (RFC 8266 nickname rules); absent or null for `Guest-XXXXXX`.
+    #[schema(example = "Rose Tyler")]
     display_name: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// A new guest: its id, its secret (shown this once) and its first session.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct InitResponse {
     guest_id: Uuid,
+    /// Keep it on the device: with `guest_id` it signs the guest in again.
     guest_secret: String,
+    /// The display name as stored, after normalization.
     display_name: String,
+    /// The access token, for `Authorization: Bearer`.
     session_token: String,
     refresh_token: String,
+    /// When `session_token` expires.
+    #[schema(format = DateTime)]
     expires_at: String,
 }
 
 /// Creates a guest: an identity, its profile and a first session.
+#[utoipa::path(
+    post,
+    path = "/v1/guest/init",
+    operation_id = "guest_init",
+    tag = "guests",
+    request_body(
+        content = InitRequest,
+        description = "Optional: an empty body is the same as `{}`.",
+    ),
+    responses(
+        (status = 201, description = "The guest was created.", body = InitResponse),
+        (status = 400, response = super::openapi::InvalidRequest),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 422, response = super::openapi::DisplayNameRejected),
+        (status = 429, response = super::openapi::RateLimited),
+        (status = 500, response = super::openapi::Internal),
+        (status = 503, response = super::openapi::AuthUnavailable),
+    ),
+)]
 pub async fn init(
     State(head): State<Head>,
     super::ClientIp(ip): super::ClientIp,
@@ -69,14 +98,36 @@ pub async fn init(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// A guest's id and secret.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = GuestLoginRequest)]
 pub struct LoginRequest {
+    #[schema(example = "0199a3c4-5b6e-7f80-9a1b-2c3d4e5f6071")]
     guest_id: Uuid,
+    #[schema(example = "l3Vb0a8Qm2Jd6x1Zr9Kp4Tn7Hs5Wc0Ye3Gu8Ai2Fo6")]
     guest_secret: String,
 }
 
 /// Signs a guest in again with its secret.
+#[utoipa::path(
+    post,
+    path = "/v1/guest/login",
+    operation_id = "guest_login",
+    tag = "guests",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "A new session.", body = super::session::SessionResponse),
+        (status = 400, response = super::openapi::InvalidRequest),
+        (status = 401, response = super::openapi::InvalidCredentials),
+        (status = 403, response = super::openapi::Banned),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 415, response = super::openapi::UnsupportedMediaType),
+        (status = 429, response = super::openapi::RateLimited),
+        (status = 500, response = super::openapi::Internal),
+        (status = 503, response = super::openapi::AuthUnavailable),
+    ),
+)]
 pub async fn login(
     State(head): State<Head>,
     super::ClientIp(ip): super::ClientIp,

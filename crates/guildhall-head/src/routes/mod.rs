@@ -2,6 +2,7 @@
 
 mod accounts;
 mod guest;
+pub mod openapi;
 mod profile;
 mod session;
 
@@ -16,7 +17,7 @@ use uuid::Uuid;
 
 use crate::{Head, HeadError};
 
-/// Every public route of head.
+/// Every public route of head, and the OpenAPI document of the platform's public API.
 pub fn routes(head: Head) -> Router {
     Router::new()
         .route("/v1/guest/init", post(guest::init))
@@ -28,6 +29,7 @@ pub fn routes(head: Head) -> Router {
         .route("/v1/session/logout", post(session::logout))
         .route("/v1/profile", get(profile::show).put(profile::update))
         .route("/v1/users/{user_id}/profile", get(profile::public))
+        .route("/openapi.json", get(openapi::openapi_json))
         .with_state(head)
 }
 

@@ -8,6 +8,7 @@ use guildhall_core::{ApiError, ApiJson};
 use guildhall_names::DisplayName;
 use guildhall_tokens::now_unix;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::profiles::{Profile, Update};
@@ -23,6 +24,23 @@ fn with_etag(profile: Profile) -> Response {
 }
 
 /// The caller's profile (created on first read if an older identity has none).
+#[utoipa::path(
+    get,
+    path = "/v1/profile",
+    operation_id = "get_profile",
+    tag = "profiles",
+    security(("bearerAuth" = [])),
+    responses(
+        (
+            status = 200,
+            description = "The caller's profile.",
+            body = super::openapi::ProfileDoc,
+            headers(("ETag" = String, description = "The profile's version, quoted (`\"3\"`), for `If-Match`.")),
+        ),
+        (status = 401, response = super::openapi::Unauthorized),
+        (status = 500, response = super::openapi::Internal),
+    ),
+)]
 pub async fn show(State(head): State<Head>, bearer: Bearer) -> Result<Response, ApiError> {
     let user = bearer.claims.sub;
     let profile = match head.profiles.get(user).await.map_err(HeadError::from)? {
@@ -39,14 +57,51 @@ pub async fn show(State(head): State<Head>, bearer: Bearer) -> Result<Response, 
     Ok(with_etag(profile))
 }
 
-#[derive(Debug, Deserialize)]
+/// The new display name.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ProfileUpdate)]
 pub struct UpdateRequest {
+    /// RFC 8266 nickname rules; it must not imitate a reserved name or another account.
+    #[schema(example = "Captain Jack")]
     display_name: String,
 }
 
-/// Changes the display name. With `If-Match: "<version>"`, only if nobody changed the
-/// profile since that version (409 `version_conflict` with the current profile otherwise).
+/// Changes the display name.
+///
+/// With `If-Match: "<version>"`, only if nobody changed the profile since that version
+/// (409 `version_conflict` with the current profile otherwise).
+#[utoipa::path(
+    put,
+    path = "/v1/profile",
+    operation_id = "update_profile",
+    tag = "profiles",
+    security(("bearerAuth" = [])),
+    params((
+        "If-Match" = Option<String>,
+        Header,
+        nullable = false,
+        pattern = r#"^(W/)?("[0-9]+"|[0-9]+)$"#,
+        description = "Only update if the profile is still at this version: `\"3\"`, `W/\"3\"` or `3`.",
+    )),
+    request_body = UpdateRequest,
+    responses(
+        (
+            status = 200,
+            description = "The updated profile.",
+            body = super::openapi::ProfileDoc,
+            headers(("ETag" = String, description = "The profile's new version, quoted (`\"4\"`).")),
+        ),
+        (status = 400, response = super::openapi::InvalidRequest),
+        (status = 401, response = super::openapi::Unauthorized),
+        (status = 404, response = super::openapi::UserNotFound),
+        (status = 409, response = super::openapi::VersionConflict),
+        (status = 413, response = super::openapi::PayloadTooLarge),
+        (status = 415, response = super::openapi::UnsupportedMediaType),
+        (status = 422, response = super::openapi::DisplayNameRejected),
+        (status = 500, response = super::openapi::Internal),
+    ),
+)]
 pub async fn update(
     State(head): State<Head>,
     bearer: Bearer,
@@ -55,7 +110,7 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let expected = match headers.get(header::IF_MATCH) {
         None => None,
-        Some(value) => Some(parse_if_match(value).ok_or(HeadError::BadIfMatch)?),
+        Some(value) => parse_if_match(value).ok_or(HeadError::BadIfMatch)?,
     };
     let user = bearer.claims.sub;
     let name = head
@@ -77,21 +132,49 @@ pub async fn update(
 }
 
 /// `"3"`, `W/"3"` or `3` → 3.
-fn parse_if_match(value: &HeaderValue) -> Option<i64> {
+/// `If-Match` per RFC 9110: `*` (any current profile: no version check) or one strong
+/// entity tag `"N"` (our ETags). Weak tags never match under If-Match's strong comparison,
+/// so they are refused rather than silently accepted, as are unquoted or listed values.
+/// `None` = malformed; `Some(None)` = `*`.
+fn parse_if_match(value: &HeaderValue) -> Option<Option<i64>> {
     let text = value.to_str().ok()?.trim();
-    let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    text.parse().ok().filter(|v| *v > 0)
+    if text == "*" {
+        return Some(None);
+    }
+    let digits = text.strip_prefix('"')?.strip_suffix('"')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|v| *v > 0).map(Some)
 }
 
 /// What anyone signed in may see of a user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicProfile {
     user_id: Uuid,
     display_name: String,
+    #[schema(value_type = super::openapi::ProfileKind)]
     kind: String,
+    #[schema(format = DateTime)]
     created_at: String,
 }
 
+/// Another user's public profile.
+#[utoipa::path(
+    get,
+    path = "/v1/users/{user_id}/profile",
+    operation_id = "get_public_profile",
+    tag = "profiles",
+    security(("bearerAuth" = [])),
+    params(("user_id" = Uuid, Path, description = "The user's id.")),
+    responses(
+        (status = 200, description = "The user's public profile.", body = PublicProfile),
+        (status = 400, response = super::openapi::InvalidRequest),
+        (status = 401, response = super::openapi::Unauthorized),
+        (status = 404, response = super::openapi::UserNotFound),
+        (status = 500, response = super::openapi::Internal),
+    ),
+)]
 pub async fn public(
     State(head): State<Head>,
     _: Bearer,
@@ -117,13 +200,27 @@ mod tests {
 
     #[test]
     fn if_match_forms() {
-        assert_eq!(parse_if_match(&HeaderValue::from_static("\"3\"")), Some(3));
         assert_eq!(
-            parse_if_match(&HeaderValue::from_static("W/\"12\"")),
-            Some(12)
+            parse_if_match(&HeaderValue::from_static("\"3\"")),
+            Some(Some(3))
         );
-        assert_eq!(parse_if_match(&HeaderValue::from_static("7")), Some(7));
-        assert_eq!(parse_if_match(&HeaderValue::from_static("\"abc\"")), None);
-        assert_eq!(parse_if_match(&HeaderValue::from_static("0")), None);
+        assert_eq!(parse_if_match(&HeaderValue::from_static("*")), Some(None));
+        for bad in [
+            "W/\"12\"",
+            "7",
+            "\"abc\"",
+            "\"0\"",
+            "\"+1\"",
+            "\"1",
+            "\"\"1\"\"",
+            "\"1\", \"2\"",
+            "",
+        ] {
+            assert_eq!(
+                parse_if_match(&HeaderValue::from_str(bad).unwrap()),
+                None,
+                "{bad}"
+            );
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! One file per command.
 
+mod admin;
 mod config;
+mod import;
 mod migrate;
 mod serve;
 mod up;
@@ -9,7 +11,7 @@ use std::process::ExitCode;
 
 use guildhall_config::{Config, ConfigError, Layers};
 
-use crate::cli::{Cli, Command, ConfigArgs, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigArgs, ConfigCommand, ImportCommand, KeysCommand};
 
 /// Runs the parsed command line; errors are printed here, once.
 pub async fn run(cli: Cli) -> ExitCode {
@@ -20,6 +22,12 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Config(ConfigCommand::Print(args)) => config::print(args),
         Command::Config(ConfigCommand::Check { config, connect }) => {
             config::check(config, connect).await
+        }
+        Command::Admin(args) => admin::run(args).await,
+        Command::Keys(KeysCommand::Rotate(config)) => admin::rotate_keys(config).await,
+        Command::Import(ImportCommand::GuestProfiles(args)) => import::guest_profiles(args).await,
+        Command::Import(ImportCommand::Rollback { batch, config }) => {
+            import::rollback(&batch, config).await
         }
     };
     match result {
@@ -42,6 +50,23 @@ fn load_config(
     flags: impl FnOnce(Layers) -> Layers,
 ) -> Result<Config, ConfigError> {
     flags(Layers::new(args.config.as_deref())?).load()
+}
+
+/// Opens the configured store (applying migrations if configured to) for one-shot commands.
+async fn open_store(config: &Config) -> anyhow::Result<guildhall_store::Store> {
+    if config.database.url.is_empty() {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let store = guildhall_store::Store::connect(&guildhall_store::StoreOptions {
+        url: config.database_url(),
+        max_connections: 4,
+        connect_timeout: std::time::Duration::from_secs(config.database.connect_timeout_secs),
+    })
+    .await?;
+    if config.database.migrate_on_start {
+        store.migrate().await?;
+    }
+    Ok(store)
 }
 
 /// Runs `running` until SIGINT/SIGTERM, then shuts it down cleanly.

@@ -1,0 +1,1 @@
+//! Character rules from the D&D 5e SRD (in progress).

@@ -1,0 +1,332 @@
+//! Identity in the split shape: one auth and several head instances, each its own
+//! platform on its own port, sharing PostgreSQL and Redis, head calling auth over HTTP.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use guildhall::platform::{self, Running, Shape};
+use guildhall::service::ServiceKind;
+use guildhall_testkit::pg::TestDatabase;
+use guildhall_testkit::proxy::ChaosProxy;
+use guildhall_testkit::{eventually, redis_prefix, redis_url};
+use reqwest::Method;
+use serde_json::json;
+use support::{Api, expect_error, test_config, token};
+
+const INTERNAL_TOKEN: &str = "split-shape-internal-token";
+
+/// Shared settings of one split deployment.
+struct Deployment {
+    db: TestDatabase,
+    redis: String,
+    prefix: String,
+    dirs: Vec<tempfile::TempDir>,
+}
+
+impl Deployment {
+    async fn new() -> Option<Self> {
+        let db = TestDatabase::create().await?;
+        let redis = redis_url()?;
+        Some(Self {
+            db,
+            redis,
+            prefix: redis_prefix(),
+            dirs: Vec::new(),
+        })
+    }
+
+    async fn start(&mut self, service: ServiceKind, auth_url: Option<&str>) -> (Running, Api) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(dir.path());
+        config.database.url = self.db.url().to_owned();
+        config.bus.url = self.redis.clone();
+        config.bus.key_prefix = self.prefix.clone();
+        config.auth.internal_token = INTERNAL_TOKEN.into();
+        config.peers.request_timeout_ms = 500;
+        config.head.auth_breaker_cooldown_secs = 1;
+        // All test traffic comes from 127.0.0.1.
+        config.auth.register_per_ip_per_minute = 1_000_000;
+        config.auth.login_per_ip_per_minute = 1_000_000;
+        if let Some(url) = auth_url {
+            config.peers.auth = url.to_owned();
+        }
+        self.dirs.push(dir);
+        let running = platform::start(config, Shape::Serve(service))
+            .await
+            .unwrap();
+        let api = Api::new(&format!("http://{}", running.http_addr()));
+        // Ready means the head has loaded the signing keys from auth.
+        eventually(
+            "the instance to be ready",
+            Duration::from_secs(10),
+            || async { (api.get("/health/ready", None).await.0 == 200).then_some(()) },
+        )
+        .await;
+        (running, api)
+    }
+}
+
+/// Polls until `api` refuses `token`; returns how long that took.
+async fn refused_within(api: &Api, token: &str, limit: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let (status, _) = api.get("/v1/profile", Some(token)).await;
+        if status == 401 {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "still accepted after {limit:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn revocation_reaches_every_head_within_a_second_and_survives_restarts() {
+    let Some(mut deployment) = Deployment::new().await else {
+        return;
+    };
+    let (_auth, auth_api) = deployment.start(ServiceKind::Auth, None).await;
+    let (_head_a, a) = deployment
+        .start(ServiceKind::Head, Some(&auth_api.base))
+        .await;
+    let (head_b, b) = deployment
+        .start(ServiceKind::Head, Some(&auth_api.base))
+        .await;
+
+    let guest = a.guest(Some("Ace")).await;
+    let t = token(&guest);
+    let (status, profile) = b.get("/v1/profile", Some(t)).await;
+    assert_eq!(
+        (status, profile["display_name"].as_str()),
+        (200, Some("Ace")),
+        "head B verifies head A's token locally"
+    );
+
+    let (status, _) = a
+        .send(Method::POST, "/v1/session/logout", Some(t), None)
+        .await;
+    assert_eq!(status, 204);
+    let took = refused_within(&b, t, Duration::from_secs(1)).await;
+    println!("logout on head A refused by head B after {took:?}");
+
+    // A verifier that starts afterwards loads the revoked set and refuses it too.
+    let (_head_c, c) = deployment
+        .start(ServiceKind::Head, Some(&auth_api.base))
+        .await;
+    expect_error(c.get("/v1/profile", Some(t)).await, 401, "unauthorized");
+    // And one that restarts (B) as well.
+    assert!(head_b.shutdown().await);
+    let (_head_b2, b2) = deployment
+        .start(ServiceKind::Head, Some(&auth_api.base))
+        .await;
+    expect_error(b2.get("/v1/profile", Some(t)).await, 401, "unauthorized");
+
+    // The admin CLI bans through the same database and bus: every head refuses at once.
+    let other = a.account("sarahjane", "smith and k9 rule").await;
+    let user = other["user_id"].as_str().unwrap();
+    assert_eq!(c.get("/v1/profile", Some(token(&other))).await.0, 200);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_guildhall"))
+        .args(["admin", "ban", user])
+        .env("GUILDHALL_DATABASE__URL", deployment.db.url())
+        .env("GUILDHALL_BUS__URL", &deployment.redis)
+        .env("GUILDHALL_BUS__KEY_PREFIX", &deployment.prefix)
+        .env("GUILDHALL_TELEMETRY__LOG_FILTER", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    refused_within(&a, token(&other), Duration::from_secs(1)).await;
+    refused_within(&c, token(&other), Duration::from_secs(1)).await;
+    let login = json!({"username": "sarahjane", "password": "smith and k9 rule"});
+    expect_error(
+        a.post("/v1/session/login", None, login).await,
+        403,
+        "banned",
+    );
+}
+
+#[tokio::test]
+async fn auth_outage_gives_auth_unavailable_never_a_hang_or_500() {
+    let Some(mut deployment) = Deployment::new().await else {
+        return;
+    };
+    let (_auth, auth_api) = deployment.start(ServiceKind::Auth, None).await;
+    let proxy = ChaosProxy::start(auth_api.base.trim_start_matches("http://")).await;
+    let (_head, head) = deployment
+        .start(ServiceKind::Head, Some(&format!("http://{}", proxy.addr())))
+        .await;
+    let signed_in = head.guest(Some("Nardole")).await;
+
+    // Load: guest inits from 8 clients while auth goes down and comes back.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (created, unavailable, other) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (head, stop, created, unavailable, other) = (
+                head.clone(),
+                stop.clone(),
+                created.clone(),
+                unavailable.clone(),
+                other.clone(),
+            );
+            tokio::spawn(async move {
+                let mut slowest = Duration::ZERO;
+                while !stop.load(Ordering::Relaxed) {
+                    let started = Instant::now();
+                    let response = head
+                        .http
+                        .post(format!("{}/v1/guest/init", head.base))
+                        .json(&json!({}))
+                        .send()
+                        .await
+                        .unwrap();
+                    slowest = slowest.max(started.elapsed());
+                    match response.status().as_u16() {
+                        201 => created.fetch_add(1, Ordering::Relaxed),
+                        503 => {
+                            assert!(
+                                response.headers().get("retry-after").is_some(),
+                                "503 carries Retry-After"
+                            );
+                            let body: serde_json::Value = response.json().await.unwrap();
+                            assert_eq!(body["error"]["code"], "auth_unavailable");
+                            unavailable.fetch_add(1, Ordering::Relaxed)
+                        }
+                        status => {
+                            eprintln!("unexpected status {status}");
+                            other.fetch_add(1, Ordering::Relaxed)
+                        }
+                    };
+                }
+                slowest
+            })
+        })
+        .collect();
+
+    eventually("guests to be created", Duration::from_secs(10), || async {
+        (created.load(Ordering::Relaxed) >= 20).then_some(())
+    })
+    .await;
+    proxy.set_down(true);
+    eventually(
+        "auth_unavailable answers",
+        Duration::from_secs(10),
+        || async { (unavailable.load(Ordering::Relaxed) >= 20).then_some(()) },
+    )
+    .await;
+    // While auth is down, reads that need only a token keep working: verification is local.
+    assert_eq!(
+        head.get("/v1/profile", Some(token(&signed_in))).await.0,
+        200
+    );
+    let before = created.load(Ordering::Relaxed);
+    proxy.set_down(false);
+    eventually(
+        "guest inits to succeed again",
+        Duration::from_secs(15),
+        || async { (created.load(Ordering::Relaxed) >= before + 20).then_some(()) },
+    )
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    let mut slowest = Duration::ZERO;
+    for worker in workers {
+        slowest = slowest.max(worker.await.unwrap());
+    }
+    assert_eq!(
+        other.load(Ordering::Relaxed),
+        0,
+        "only 201 or 503 auth_unavailable, never a 500"
+    );
+    assert!(
+        slowest < Duration::from_secs(3),
+        "no request hung: slowest took {slowest:?}"
+    );
+    println!(
+        "created {}, auth_unavailable {}, slowest {slowest:?}",
+        created.load(Ordering::Relaxed),
+        unavailable.load(Ordering::Relaxed)
+    );
+}
+
+#[tokio::test]
+async fn key_rotation_reaches_auth_and_heads_while_old_tokens_stay_valid() {
+    let Some(mut deployment) = Deployment::new().await else {
+        return;
+    };
+    let (_auth, auth_api) = deployment.start(ServiceKind::Auth, None).await;
+    let (_head, head) = deployment
+        .start(ServiceKind::Head, Some(&auth_api.base))
+        .await;
+    let before = head.guest(None).await;
+    let old_kid = jsonwebtoken::decode_header(token(&before))
+        .unwrap()
+        .kid
+        .unwrap();
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_guildhall"))
+        .args(["keys", "rotate"])
+        .env("GUILDHALL_DATABASE__URL", deployment.db.url())
+        .env("GUILDHALL_BUS__URL", &deployment.redis)
+        .env("GUILDHALL_BUS__KEY_PREFIX", &deployment.prefix)
+        .env("GUILDHALL_TELEMETRY__LOG_FILTER", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let new_kid = printed
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .trim_end_matches(';')
+        .to_owned();
+    assert_ne!(new_kid, old_kid);
+
+    // Auth hears the announcement and signs with the new key; head trusts it.
+    let after = eventually(
+        "auth to sign with the new key",
+        Duration::from_secs(5),
+        || async {
+            let guest = head.guest(None).await;
+            let kid = jsonwebtoken::decode_header(token(&guest))
+                .unwrap()
+                .kid
+                .unwrap();
+            (kid == new_kid).then_some(guest)
+        },
+    )
+    .await;
+    assert_eq!(
+        head.get("/v1/profile", Some(token(&after))).await.0,
+        200,
+        "the head trusts the new key"
+    );
+    assert_eq!(
+        head.get("/v1/profile", Some(token(&before))).await.0,
+        200,
+        "old tokens stay valid until they expire"
+    );
+    let (_, jwks) = auth_api.get("/.well-known/jwks.json", None).await;
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(
+        kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()),
+        "{kids:?}"
+    );
+}
