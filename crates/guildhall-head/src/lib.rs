@@ -11,6 +11,7 @@ mod error;
 pub mod import;
 mod profiles;
 pub mod routes;
+pub mod shards;
 
 use std::sync::Arc;
 
