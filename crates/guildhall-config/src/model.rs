@@ -19,6 +19,7 @@ pub struct Config {
     pub peers: PeersConfig,
     pub auth: AuthConfig,
     pub head: HeadConfig,
+    pub players: PlayersConfig,
 }
 
 impl Default for Config {
@@ -33,6 +34,7 @@ impl Default for Config {
             peers: PeersConfig::default(),
             auth: AuthConfig::default(),
             head: HeadConfig::default(),
+            players: PlayersConfig::default(),
         }
     }
 }
@@ -260,6 +262,48 @@ impl Default for HeadConfig {
             auth_retries: 3,
             auth_breaker_failures: 5,
             auth_breaker_cooldown_secs: 5,
+        }
+    }
+}
+
+/// When an applied intent reaches the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteMode {
+    /// Acknowledge from the cache; a background flusher writes batches every
+    /// `flush_interval_ms`. Fast; a crash loses at most the unflushed window.
+    WriteBehind,
+    /// Acknowledge only after the database committed the new state. Nothing acknowledged
+    /// is ever lost; each intent costs a database write.
+    WriteThrough,
+}
+
+/// The players service: characters, their cache and how they are written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlayersConfig {
+    pub write_mode: WriteMode,
+    /// Write-behind flush interval, 1000..=5000 ms.
+    pub flush_interval_ms: u64,
+    /// Characters kept in memory; clean ones are evicted beyond this.
+    pub cache_capacity: usize,
+    /// Attempts for a row that fails on its own before it goes to the dead-letter table.
+    pub flush_attempts: u32,
+    /// Idempotency-Key answers remembered per character.
+    pub idempotency_keys_per_character: usize,
+    /// Characters one user may have.
+    pub max_characters_per_user: usize,
+}
+
+impl Default for PlayersConfig {
+    fn default() -> Self {
+        Self {
+            write_mode: WriteMode::WriteBehind,
+            flush_interval_ms: 1000,
+            cache_capacity: 100_000,
+            flush_attempts: 5,
+            idempotency_keys_per_character: 32,
+            max_characters_per_user: 50,
         }
     }
 }

@@ -6,11 +6,13 @@
 //! and trace-context extraction. [`serve`] runs the result until a shutdown token fires,
 //! then drains in-flight requests within the grace period.
 
+pub mod bearer;
 mod envelope;
 mod health;
 mod peer;
 mod serve;
 
+pub use bearer::{Bearer, MaybeBearer};
 pub use health::{BusProbe, PeerProbe, Probe, Readiness, StoreProbe};
 pub use peer::{PeerClient, PeerError};
 pub use serve::{Server, serve};

@@ -116,7 +116,10 @@ pub async fn start(config: Config, shape: Shape) -> anyhow::Result<Running> {
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
             .into()
-    } else if matches!(shape, Shape::Serve(ServiceKind::Auth | ServiceKind::Head)) {
+    } else if matches!(
+        shape,
+        Shape::Serve(ServiceKind::Auth | ServiceKind::Head | ServiceKind::Players)
+    ) {
         anyhow::bail!(
             "auth.internal_token must be set (GUILDHALL_AUTH__INTERNAL_TOKEN) for `serve {}`",
             shape.name()

@@ -14,7 +14,9 @@ use guildhall_auth::AuthService;
 use guildhall_auth::api::{AuthApi, InProcess};
 use guildhall_auth::client::AuthClient;
 use guildhall_head::Head;
+use guildhall_head::shards::Shards;
 use guildhall_http::{PeerClient, Probe};
+use guildhall_players::Players;
 use guildhall_tokens::Verifier;
 use guildhall_tokens::sync::{Trust, TrustSource};
 
@@ -79,47 +81,90 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
         None
     };
 
+    // How this process verifies tokens and reaches auth: directly when auth is here,
+    // over HTTP (with a verifier kept in sync from the JWKS and the bus) otherwise.
+    let needs_trust = runs(ServiceKind::Head) || runs(ServiceKind::Players);
+    let (api, trust): (Option<Arc<dyn AuthApi>>, Option<Arc<Trust>>) = match (&auth, needs_trust) {
+        (_, false) => (None, None),
+        // Same process: call auth directly and share its verifier, which auth updates itself.
+        (Some(auth), true) => (
+            Some(Arc::new(InProcess(auth.clone()))),
+            Some(Arc::new(Trust::new(auth.verifier(), None))),
+        ),
+        (None, true) => {
+            let url = config
+                .peer_url("auth")
+                .context("this service needs peers.auth (the auth service's URL)")?;
+            let peer = PeerClient::new(url, Duration::from_millis(config.peers.request_timeout_ms));
+            let client = Arc::new(AuthClient::new(
+                peer,
+                &platform.internal_token,
+                &config.head,
+            ));
+            let verifier = Arc::new(Verifier::new(
+                &config.auth.issuer,
+                config.auth.clock_leeway_secs,
+            ));
+            let sync = guildhall_tokens::sync::keep_in_sync(
+                verifier.clone(),
+                client.clone(),
+                platform.bus.clone(),
+                platform.shutdown.clone(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("subscribing to revocations: {e}"))?;
+            platform.tasks.spawn(async move {
+                let _ = sync.await;
+            });
+            mounted.probes.push(Arc::new(TrustProbe(verifier.clone())));
+            let trust = Arc::new(Trust::new(
+                verifier,
+                Some(client.clone() as Arc<dyn TrustSource>),
+            ));
+            (Some(client), Some(trust))
+        }
+    };
+
+    if runs(ServiceKind::Players) {
+        let trust = trust.clone().context("players needs token verification")?;
+        let players = Players::new(store()?, config.players.clone());
+        let grace = Duration::from_secs(config.http.shutdown_grace_secs);
+        platform.tasks.spawn(guildhall_players::flusher::run(
+            players.clone(),
+            platform.shutdown.clone(),
+            grace,
+        ));
+        mounted.routes = mounted
+            .routes
+            .merge(guildhall_players::routes::routes(players, trust));
+    }
+
     if runs(ServiceKind::Head) {
-        let (api, trust): (Arc<dyn AuthApi>, Arc<Trust>) = match &auth {
-            // Same process: call auth directly and share its verifier, which auth updates itself.
-            Some(auth) => (
-                Arc::new(InProcess(auth.clone())),
-                Arc::new(Trust::new(auth.verifier(), None)),
-            ),
-            None => {
-                let url = config
-                    .peer_url("auth")
-                    .context("head needs peers.auth (the auth service's URL)")?;
-                let peer =
-                    PeerClient::new(url, Duration::from_millis(config.peers.request_timeout_ms));
-                let client = Arc::new(AuthClient::new(
-                    peer,
-                    &platform.internal_token,
-                    &config.head,
+        let (api, trust) = (
+            api.context("head needs auth")?,
+            trust.context("head needs token verification")?,
+        );
+        // Split shape: character calls go to the players instances, by user.
+        if !runs(ServiceKind::Players) && !config.peers.players.is_empty() {
+            let shards = Shards::new(&config.peers.players);
+            let http = reqwest::Client::builder()
+                .timeout(Duration::from_millis(config.peers.request_timeout_ms))
+                .build()
+                .context("building the players client")?;
+            platform.tasks.spawn(shards.clone().watch(
+                http.clone(),
+                Duration::from_secs(1),
+                platform.shutdown.clone(),
+            ));
+            mounted.routes = mounted
+                .routes
+                .merge(guildhall_head::routes::characters::routes(
+                    trust.clone(),
+                    shards,
+                    http,
+                    config.http.body_limit_bytes,
                 ));
-                let verifier = Arc::new(Verifier::new(
-                    &config.auth.issuer,
-                    config.auth.clock_leeway_secs,
-                ));
-                let sync = guildhall_tokens::sync::keep_in_sync(
-                    verifier.clone(),
-                    client.clone(),
-                    platform.bus.clone(),
-                    platform.shutdown.clone(),
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("subscribing to revocations: {e}"))?;
-                platform.tasks.spawn(async move {
-                    let _ = sync.await;
-                });
-                mounted.probes.push(Arc::new(TrustProbe(verifier.clone())));
-                let trust = Arc::new(Trust::new(
-                    verifier,
-                    Some(client.clone() as Arc<dyn TrustSource>),
-                ));
-                (client, trust)
-            }
-        };
+        }
         let head = Head::new(api, trust, store()?, &config.head);
         mounted.routes = mounted.routes.merge(guildhall_head::routes::routes(head));
     }

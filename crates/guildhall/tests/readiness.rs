@@ -31,7 +31,7 @@ async fn readiness_follows_postgres_and_redis() {
     config.database.connect_timeout_secs = 1;
     config.bus.url = with_host_port(&redis, &redis_proxy.addr().to_string());
     config.bus.key_prefix = redis_prefix();
-    let running = platform::start(config, Shape::Serve(ServiceKind::Players))
+    let running = platform::start(config, Shape::Serve(ServiceKind::Arena))
         .await
         .unwrap();
     let base = format!("http://{}", running.http_addr());

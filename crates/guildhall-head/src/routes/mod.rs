@@ -1,6 +1,7 @@
 //! Head's public HTTP API, assembled in one place.
 
 mod accounts;
+pub mod characters;
 mod guest;
 pub mod openapi;
 mod profile;

@@ -23,6 +23,14 @@ pub struct Stack {
 
 /// A config for tests: port 0, a fresh data dir, fast password hashing.
 pub fn test_config(dir: &std::path::Path) -> guildhall_config::Config {
+    // `GUILDHALL_TEST_LOG=debug cargo nextest run ... --no-capture` shows the server's logs.
+    if let Ok(filter) = std::env::var("GUILDHALL_TEST_LOG") {
+        let telemetry = guildhall_config::TelemetryConfig {
+            log_filter: filter,
+            ..Default::default()
+        };
+        std::mem::forget(guildhall_telemetry::init(&telemetry, "test"));
+    }
     let mut config = guildhall_config::Config {
         data_dir: dir.to_owned(),
         ..Default::default()

@@ -1,0 +1,148 @@
+//! Write-behind: a background task writes dirty characters in batches.
+//!
+//! Each flush takes the set of characters changed since the last one and snapshots each
+//! under its lock, so only the latest version of a character is written however many
+//! intents it took in between (coalescing). The batch is one transaction of conditional
+//! upserts (`WHERE stored.version < new.version`), so an old snapshot can never overwrite
+//! a newer state. After the write, a character is marked clean only if nothing changed
+//! it meanwhile.
+//!
+//! Failures: when the database is unreachable, everything stays dirty and is retried at
+//! the next tick. When the database answers but a batch fails, rows are retried one by
+//! one to isolate the bad one; a row that fails `flush_attempts` times goes to
+//! `players_dead_letters` with the error (`guildhall admin dead-letters` lists and
+//! replays them). At shutdown the task keeps flushing until nothing is dirty.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use guildhall_tokens::now_unix;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::Players;
+use crate::cache::Slot;
+use crate::store::Row;
+
+const BATCH: usize = 500;
+
+/// What one flush did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Flushed {
+    pub rows: usize,
+    pub dead_lettered: usize,
+    pub still_dirty: usize,
+}
+
+/// Runs until `shutdown`, then flushes everything left (bounded by `final_deadline`).
+pub async fn run(players: Arc<Players>, shutdown: CancellationToken, final_deadline: Duration) {
+    let interval = Duration::from_millis(players.config.flush_interval_ms);
+    let mut attempts = HashMap::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(interval) => {}
+        }
+        flush(&players, &mut attempts).await;
+        players.cache.evict(players.config.cache_capacity);
+    }
+    let deadline = Instant::now() + final_deadline;
+    while players.cache.dirty_len() > 0 && Instant::now() < deadline {
+        let report = flush(&players, &mut attempts).await;
+        if report.still_dirty > 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let left = players.cache.dirty_len();
+    if left > 0 {
+        tracing::error!(left, "shutting down with unflushed characters");
+    } else {
+        tracing::info!("all characters flushed");
+    }
+}
+
+/// One flush of everything dirty now.
+pub async fn flush(players: &Players, attempts: &mut HashMap<Uuid, u32>) -> Flushed {
+    let ids = players.cache.take_dirty();
+    if ids.is_empty() {
+        return Flushed::default();
+    }
+    let started = Instant::now();
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in ids {
+        let slot = players.cache.slot(id);
+        let guard = slot.lock().await;
+        if let Slot::Loaded(entry) = &*guard
+            && entry.dirty
+        {
+            rows.push(entry.to_row());
+        }
+    }
+    let mut report = Flushed::default();
+    for chunk in rows.chunks(BATCH) {
+        match players.store.write_batch(chunk).await {
+            Ok(_) => {
+                for row in chunk {
+                    settle(players, row, attempts).await;
+                }
+                report.rows += chunk.len();
+            }
+            Err(err) if !players.store.ping().await => {
+                tracing::warn!(%err, rows = chunk.len(), "database unreachable; will retry");
+                for row in chunk {
+                    players.cache.mark_dirty(row.id);
+                }
+                report.still_dirty += chunk.len();
+            }
+            Err(err) => {
+                tracing::warn!(%err, "batch failed; writing rows one by one");
+                for row in chunk {
+                    match players.store.write_one(row).await {
+                        Ok(_) => {
+                            settle(players, row, attempts).await;
+                            report.rows += 1;
+                        }
+                        Err(err) => {
+                            let tries = attempts.entry(row.id).or_default();
+                            *tries += 1;
+                            if *tries >= players.config.flush_attempts {
+                                tracing::error!(%err, id = %row.id, version = row.version, "dead-lettering a character write");
+                                if players
+                                    .store
+                                    .dead_letter(row, &err.to_string(), now_unix())
+                                    .await
+                                    .is_ok()
+                                {
+                                    metrics::counter!("players_dead_letters_total").increment(1);
+                                    settle(players, row, attempts).await;
+                                    report.dead_lettered += 1;
+                                    continue;
+                                }
+                            }
+                            players.cache.mark_dirty(row.id);
+                            report.still_dirty += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    metrics::counter!("players_rows_written_total").increment(report.rows as u64);
+    metrics::histogram!("players_flush_batch_size").record(rows.len() as f64);
+    metrics::histogram!("players_flush_duration_seconds").record(started.elapsed().as_secs_f64());
+    metrics::gauge!("players_dirty_characters").set(players.cache.dirty_len() as f64);
+    report
+}
+
+/// Marks the cached character clean if the written version is still its current one.
+async fn settle(players: &Players, row: &Row, attempts: &mut HashMap<Uuid, u32>) {
+    attempts.remove(&row.id);
+    let slot = players.cache.slot(row.id);
+    let mut guard = slot.lock().await;
+    if let Slot::Loaded(entry) = &mut *guard
+        && entry.character.version == row.version
+    {
+        entry.dirty = false;
+    }
+}

@@ -1,0 +1,291 @@
+//! The operations on characters.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use guildhall_characters::{Character, Intent, NewCharacter};
+use guildhall_config::{PlayersConfig, WriteMode};
+use guildhall_names::DisplayName;
+use guildhall_tokens::now_unix;
+use uuid::Uuid;
+
+use crate::PlayersError;
+use crate::cache::{Cache, Entry, Remembered, Slot, SlotRef};
+use crate::store::PlayersStore;
+
+/// Namespace for character ids derived from `(owner, Idempotency-Key)`, so a retried
+/// create finds the character its first attempt made.
+const CREATE_NAMESPACE: Uuid = Uuid::from_u128(0x6775_696c_6468_616c_6c2d_6368_6172_7321);
+
+/// An answer: status and JSON body (`None` for 204).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Option<serde_json::Value>,
+}
+
+/// The players service of one process.
+#[derive(Debug)]
+pub struct Players {
+    pub(crate) store: PlayersStore,
+    pub(crate) cache: Cache,
+    pub(crate) config: PlayersConfig,
+}
+
+/// A character as clients see it: state, derived stats, RFC 3339 timestamps.
+pub fn view(character: &Character) -> serde_json::Value {
+    let mut value =
+        serde_json::to_value(guildhall_characters::view(character)).expect("views serialize");
+    for key in ["created_at", "updated_at"] {
+        if let Some(unix) = value.get(key).and_then(serde_json::Value::as_i64) {
+            value[key] = guildhall_auth::api::rfc3339(unix).into();
+        }
+    }
+    value
+}
+
+impl Players {
+    pub fn new(store: guildhall_store::Store, config: PlayersConfig) -> Arc<Self> {
+        Arc::new(Self {
+            store: PlayersStore::new(store),
+            cache: Cache::default(),
+            config,
+        })
+    }
+
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Locks a character's slot, loading it from the database on a miss.
+    async fn locked(
+        &self,
+        id: Uuid,
+    ) -> Result<(SlotRef, tokio::sync::OwnedMutexGuard<Slot>), PlayersError> {
+        let slot = self.cache.slot(id);
+        let mut guard = slot.clone().lock_owned().await;
+        if matches!(*guard, Slot::Unloaded) {
+            metrics::counter!("players_cache_misses_total").increment(1);
+            *guard = match self.store.load(id).await? {
+                Some(row) => {
+                    let entry = Entry::from_row(&row)?;
+                    self.cache.note_owner(entry.character.owner, id);
+                    Slot::Loaded(entry)
+                }
+                None => Slot::Absent,
+            };
+        } else {
+            metrics::counter!("players_cache_hits_total").increment(1);
+        }
+        Ok((slot, guard))
+    }
+
+    /// Creates a character. With an idempotency key the id derives from it, so a retry
+    /// returns the first answer instead of creating a second character.
+    pub async fn create(
+        &self,
+        owner: Uuid,
+        mut new: NewCharacter,
+        key: Option<&str>,
+    ) -> Result<Answer, PlayersError> {
+        let name = DisplayName::parse(&new.name)
+            .map_err(|e| PlayersError::InvalidIntent(format!("name: {e}")))?;
+        new.name = name.into_string();
+        let id = match key {
+            Some(key) => Uuid::new_v5(&CREATE_NAMESPACE, format!("{owner}/{key}").as_bytes()),
+            None => Uuid::now_v7(),
+        };
+        let (_slot, mut guard) = self.locked(id).await?;
+        if let Slot::Loaded(entry) = &*guard {
+            // Only a retry of the same create can land on an existing id.
+            return match key.and_then(|k| entry.remembered(k)) {
+                Some(answer) if entry.character.owner == owner => Ok(Answer {
+                    status: answer.status,
+                    body: Some(answer.body.clone()),
+                }),
+                _ => Err(PlayersError::InvalidRequest(
+                    "this Idempotency-Key was used for another request".into(),
+                )),
+            };
+        }
+        if self.list(owner).await?.len() >= self.config.max_characters_per_user {
+            return Err(PlayersError::InvalidIntent(format!(
+                "a user may have at most {} characters",
+                self.config.max_characters_per_user
+            )));
+        }
+        let character = guildhall_characters::create(id, owner, new, now_unix())
+            .map_err(|e| PlayersError::InvalidIntent(e.to_string()))?;
+        let body = view(&character);
+        let mut entry = Entry {
+            character,
+            deleted: false,
+            idempotency: Default::default(),
+            dirty: true,
+            last_used: Instant::now(),
+        };
+        if let Some(key) = key {
+            entry.remember(
+                Remembered {
+                    key: key.to_owned(),
+                    status: 201,
+                    body: body.clone(),
+                },
+                self.config.idempotency_keys_per_character,
+            );
+        }
+        self.commit(id, owner, &mut guard, entry).await?;
+        metrics::counter!("players_intents_total", "intent" => "create", "result" => "ok")
+            .increment(1);
+        Ok(Answer {
+            status: 201,
+            body: Some(body),
+        })
+    }
+
+    /// The owner's characters: the database's, overlaid with newer cached states (which may
+    /// not be flushed yet).
+    pub async fn list(&self, owner: Uuid) -> Result<Vec<serde_json::Value>, PlayersError> {
+        let mut characters: std::collections::BTreeMap<Uuid, (Character, bool)> =
+            std::collections::BTreeMap::new();
+        for row in self.store.list_owner(owner).await? {
+            let entry = Entry::from_row(&row)?;
+            characters.insert(row.id, (entry.character, entry.deleted));
+        }
+        for id in self.cache.owned_by(owner) {
+            let slot = self.cache.slot(id);
+            let guard = slot.lock().await;
+            if let Slot::Loaded(entry) = &*guard {
+                let newer = characters
+                    .get(&id)
+                    .is_none_or(|(c, _)| c.version < entry.character.version);
+                if newer && entry.character.owner == owner {
+                    characters.insert(id, (entry.character.clone(), entry.deleted));
+                }
+            }
+        }
+        let mut live: Vec<Character> = characters
+            .into_values()
+            .filter(|(_, deleted)| !deleted)
+            .map(|(c, _)| c)
+            .collect();
+        live.sort_by_key(|c| (c.created_at, c.id));
+        Ok(live.iter().map(view).collect())
+    }
+
+    pub async fn get(&self, owner: Uuid, id: Uuid) -> Result<serde_json::Value, PlayersError> {
+        let (_slot, mut guard) = self.locked(id).await?;
+        match &mut *guard {
+            Slot::Loaded(entry) if entry.character.owner == owner && !entry.deleted => {
+                entry.last_used = Instant::now();
+                Ok(view(&entry.character))
+            }
+            _ => Err(PlayersError::NotFound),
+        }
+    }
+
+    /// Applies an intent if `expected_version` is current. `intent: None` deletes.
+    pub async fn act(
+        &self,
+        owner: Uuid,
+        id: Uuid,
+        intent: Option<&Intent>,
+        expected_version: i64,
+        key: Option<&str>,
+    ) -> Result<Answer, PlayersError> {
+        let started = Instant::now();
+        let name = intent.map(Intent::name).unwrap_or("delete");
+        let (_slot, mut guard) = self.locked(id).await?;
+        let Slot::Loaded(current) = &*guard else {
+            return Err(PlayersError::NotFound);
+        };
+        if current.character.owner != owner
+            || current.deleted && key.is_none_or(|k| current.remembered(k).is_none())
+        {
+            return Err(PlayersError::NotFound);
+        }
+        if let Some(answer) = key.and_then(|k| current.remembered(k)) {
+            metrics::counter!("players_idempotent_replays_total").increment(1);
+            return Ok(Answer {
+                status: answer.status,
+                body: (answer.status != 204).then(|| answer.body.clone()),
+            });
+        }
+        if current.character.version != expected_version {
+            metrics::counter!("players_version_conflicts_total").increment(1);
+            return Err(PlayersError::VersionConflict {
+                current: Box::new(view(&current.character)),
+            });
+        }
+        let now = now_unix();
+        let mut next = current.clone();
+        let answer = match intent {
+            Some(intent) => {
+                next.character = guildhall_characters::apply(&current.character, intent, now).map_err(|e| {
+                    metrics::counter!("players_intents_total", "intent" => name, "result" => "invalid").increment(1);
+                    PlayersError::InvalidIntent(e.to_string())
+                })?;
+                Answer {
+                    status: 200,
+                    body: Some(view(&next.character)),
+                }
+            }
+            None => {
+                next.character.version += 1;
+                next.character.updated_at = now;
+                next.deleted = true;
+                Answer {
+                    status: 204,
+                    body: None,
+                }
+            }
+        };
+        if let Some(key) = key {
+            let body = answer.body.clone().unwrap_or(serde_json::Value::Null);
+            next.remember(
+                Remembered {
+                    key: key.to_owned(),
+                    status: answer.status,
+                    body,
+                },
+                self.config.idempotency_keys_per_character,
+            );
+        }
+        next.dirty = true;
+        next.last_used = Instant::now();
+        self.commit(id, owner, &mut guard, next).await?;
+        metrics::counter!("players_intents_total", "intent" => name, "result" => "ok").increment(1);
+        metrics::histogram!("players_intent_duration_seconds", "intent" => name)
+            .record(started.elapsed().as_secs_f64());
+        Ok(answer)
+    }
+
+    /// Makes `entry` the character's state: in write-through mode only once the database
+    /// has it (on failure nothing changes); in write-behind mode at once, flushed later.
+    async fn commit(
+        &self,
+        id: Uuid,
+        owner: Uuid,
+        guard: &mut Slot,
+        mut entry: Entry,
+    ) -> Result<(), PlayersError> {
+        if self.config.write_mode == WriteMode::WriteThrough {
+            let row = entry.to_row();
+            match self.store.write_one(&row).await {
+                Ok(_) => {
+                    metrics::counter!("players_rows_written_total").increment(1);
+                    entry.dirty = false;
+                }
+                Err(err) => {
+                    tracing::warn!(%err, %id, "write-through failed; intent not applied");
+                    return Err(PlayersError::Unavailable);
+                }
+            }
+        } else {
+            self.cache.mark_dirty(id);
+        }
+        self.cache.note_owner(owner, id);
+        *guard = Slot::Loaded(entry);
+        Ok(())
+    }
+}

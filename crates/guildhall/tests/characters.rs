@@ -1,0 +1,569 @@
+//! Characters over real HTTP, on SQLite and PostgreSQL: intents, versions, ownership,
+//! idempotency, and the two write modes as the database sees them.
+
+mod support;
+
+use std::time::Duration;
+
+use guildhall_store::{Store, StoreOptions, with_pool};
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::{Api, Db, Stack, expect_error, token, up};
+
+macro_rules! on_both_stores {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() { super::$name(super::Db::Sqlite).await }
+                #[tokio::test]
+                async fn postgres() { super::$name(super::Db::Postgres).await }
+            }
+        )+
+    };
+}
+
+on_both_stores!(
+    create_read_and_ownership,
+    intents_versions_and_rules,
+    idempotency_keys,
+    concurrent_intents_one_winner,
+    write_behind_coalesces_and_flushes,
+    write_through_commits_before_answering,
+    shutdown_flushes_everything,
+);
+
+fn tordek() -> Value {
+    json!({
+        "name": "  Tordek  ", "race": "dwarf", "class": "fighter", "generation": "standard_array",
+        "abilities": {"str": 15, "dex": 12, "con": 14, "int": 8, "wis": 13, "cha": 10}
+    })
+}
+
+async fn create(api: &Api, t: &str) -> Value {
+    let (status, body) = api.post("/v1/characters", Some(t), tordek()).await;
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+fn path(character: &Value, rest: &str) -> String {
+    format!("/v1/characters/{}{rest}", character["id"].as_str().unwrap())
+}
+
+/// The stored (version, deleted) of a character, straight from the database.
+async fn stored(stack: &Stack, id: &str) -> Option<(i64, bool)> {
+    let url = stack.running.platform.config.database_url();
+    let store = Store::connect(&StoreOptions {
+        url,
+        max_connections: 1,
+        connect_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    let id = uuid::Uuid::parse_str(id).unwrap();
+    let row: Option<(i64, Option<i64>)> = with_pool!(&store, |pool| {
+        sqlx::query_as("SELECT version, deleted_at FROM players_characters WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .unwrap()
+    });
+    store.close().await;
+    row.map(|(v, d)| (v, d.is_some()))
+}
+
+async fn create_read_and_ownership(db: Db) {
+    let Some(stack) = up(db, |_| {}).await else {
+        return;
+    };
+    let api = Api::new(&stack.base);
+    let me = api.guest(None).await;
+    let other = api.guest(None).await;
+    let c = create(&api, token(&me)).await;
+    assert_eq!(
+        (
+            c["name"].as_str(),
+            c["level"].as_i64(),
+            c["version"].as_i64()
+        ),
+        (Some("Tordek"), Some(1), Some(1))
+    );
+    assert_eq!(
+        (c["max_hp"].as_i64(), c["hp"].as_i64()),
+        (Some(12), Some(12)),
+        "d10 + Con 2"
+    );
+    assert_eq!(c["derived"]["armor_class"], 11);
+    assert_eq!(c["derived"]["speed"], 25);
+    assert_eq!(c["derived"]["saving_throws"]["str"], 4);
+    assert!(c["created_at"].as_str().unwrap().ends_with('Z'));
+
+    let (status, listed) = api.get("/v1/characters", Some(token(&me))).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["characters"].as_array().unwrap().len(), 1);
+    assert_eq!(api.get(&path(&c, ""), Some(token(&me))).await.1, c);
+
+    // Someone else's character does not exist for you.
+    expect_error(
+        api.get(&path(&c, ""), Some(token(&other))).await,
+        404,
+        "character_not_found",
+    );
+    let steal = api
+        .send(
+            Method::PATCH,
+            &path(&c, "/stats/hitpoints"),
+            Some(token(&other)),
+            Some(json!({"delta": -5, "version": 1})),
+        )
+        .await;
+    expect_error(steal, 404, "character_not_found");
+    assert_eq!(
+        api.get("/v1/characters", Some(token(&other))).await.1["characters"],
+        json!([])
+    );
+    expect_error(
+        api.get("/v1/characters/not-a-uuid", Some(token(&me))).await,
+        404,
+        "character_not_found",
+    );
+    expect_error(
+        api.get(
+            &format!("/v1/characters/{}", uuid::Uuid::new_v4()),
+            Some(token(&me)),
+        )
+        .await,
+        404,
+        "character_not_found",
+    );
+    expect_error(api.get("/v1/characters", None).await, 401, "unauthorized");
+
+    for bad in [
+        json!({"name": "x", "race": "orc", "class": "fighter", "generation": "manual", "abilities": {"str": 10, "dex": 10, "con": 10, "int": 10, "wis": 10, "cha": 10}}),
+        json!({"name": "x", "race": "human", "class": "fighter", "generation": "point_buy", "abilities": {"str": 15, "dex": 15, "con": 15, "int": 8, "wis": 8, "cha": 10}}),
+        json!({"name": "", "race": "human", "class": "fighter", "generation": "manual", "abilities": {"str": 10, "dex": 10, "con": 10, "int": 10, "wis": 10, "cha": 10}}),
+        json!({"name": "x", "race": "human", "class": "fighter", "generation": "manual", "abilities": {"str": 19, "dex": 10, "con": 10, "int": 10, "wis": 10, "cha": 10}}),
+    ] {
+        expect_error(
+            api.post("/v1/characters", Some(token(&me)), bad).await,
+            422,
+            "invalid_intent",
+        );
+    }
+    assert_eq!(
+        api.get("/v1/characters", Some(token(&me))).await.1["characters"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "rejections created nothing"
+    );
+}
+
+async fn intents_versions_and_rules(db: Db) {
+    let Some(stack) = up(db, |_| {}).await else {
+        return;
+    };
+    let api = Api::new(&stack.base);
+    let me = api.guest(None).await;
+    let t = token(&me);
+    let c = create(&api, t).await;
+    let act = |method: Method, rest: &str, body: Value| {
+        let api = api.clone();
+        let p = path(&c, rest);
+        let t = t.to_owned();
+        async move { api.send(method, &p, Some(&t), Some(body)).await }
+    };
+
+    let (status, c2) = act(Method::POST, "/temp-hp", json!({"amount": 5, "version": 1})).await;
+    assert_eq!(
+        (status, c2["temp_hp"].as_i64(), c2["version"].as_i64()),
+        (200, Some(5), Some(2))
+    );
+    let (_, c3) = act(
+        Method::PATCH,
+        "/stats/hitpoints",
+        json!({"delta": -8, "version": 2}),
+    )
+    .await;
+    assert_eq!(
+        (c3["temp_hp"].as_i64(), c3["hp"].as_i64()),
+        (Some(0), Some(9)),
+        "temporary HP go first"
+    );
+
+    // A stale version: 409 with the latest state, exactly as the seed shows.
+    let stale = act(
+        Method::PATCH,
+        "/stats/hitpoints",
+        json!({"delta": -1, "version": 2}),
+    )
+    .await;
+    let body = expect_error(stale, 409, "version_conflict");
+    assert_eq!(
+        (
+            body["character"]["version"].as_i64(),
+            body["character"]["hp"].as_i64()
+        ),
+        (Some(3), Some(9))
+    );
+    assert!(body["character"]["derived"].is_object());
+
+    let (status, armored) = act(
+        Method::POST,
+        "/equip-armor",
+        json!({"armor": "chain_mail", "version": 3}),
+    )
+    .await;
+    assert_eq!(status, 200, "{armored}");
+    assert_eq!(
+        (
+            armored["derived"]["armor_class"].as_i64(),
+            armored["derived"]["stealth_disadvantage"].as_bool()
+        ),
+        (Some(16), Some(true))
+    );
+    let (_, weapon) = act(
+        Method::POST,
+        "/equip-weapon",
+        json!({"weapon": "greatsword", "version": 4}),
+    )
+    .await;
+    assert_eq!(weapon["derived"]["attack"]["damage"], "2d6+2");
+    expect_error(
+        act(
+            Method::POST,
+            "/shield",
+            json!({"equipped": true, "version": 5}),
+        )
+        .await,
+        422,
+        "invalid_intent",
+    );
+    expect_error(
+        act(
+            Method::POST,
+            "/equip-armor",
+            json!({"armor": "mithral_dream", "version": 5}),
+        )
+        .await,
+        422,
+        "invalid_intent",
+    );
+    expect_error(
+        act(
+            Method::PATCH,
+            "/currency",
+            json!({"deltas": {"gp": -1}, "version": 5}),
+        )
+        .await,
+        422,
+        "invalid_intent",
+    );
+    let (_, rich) = act(
+        Method::PATCH,
+        "/currency",
+        json!({"deltas": {"gp": 10, "sp": 3}, "version": 5}),
+    )
+    .await;
+    assert_eq!(
+        rich["currency"],
+        json!({"cp": 0, "sp": 3, "ep": 0, "gp": 10, "pp": 0})
+    );
+    let (_, leveled) = act(Method::POST, "/level-up", json!({"version": 6})).await;
+    assert_eq!(
+        (
+            leveled["level"].as_i64(),
+            leveled["max_hp"].as_i64(),
+            leveled["hp"].as_i64()
+        ),
+        (Some(2), Some(20), Some(17))
+    );
+
+    // Bad requests change nothing.
+    expect_error(
+        act(Method::POST, "/level-up", json!({})).await,
+        400,
+        "invalid_request",
+    );
+    expect_error(
+        act(Method::POST, "/level-up", json!({"version": "7"})).await,
+        400,
+        "invalid_request",
+    );
+    expect_error(
+        act(
+            Method::POST,
+            "/level-up",
+            json!({"version": 7, "levels": 3}),
+        )
+        .await,
+        422,
+        "invalid_intent",
+    );
+    expect_error(
+        act(
+            Method::PATCH,
+            "/stats/hitpoints",
+            json!({"delta": 1e10, "version": 7}),
+        )
+        .await,
+        422,
+        "invalid_intent",
+    );
+    let (_, now) = api.get(&path(&c, ""), Some(t)).await;
+    assert_eq!(now["version"], 7, "only applied intents moved the version");
+
+    let (status, _) = act(Method::DELETE, "", json!({"version": 7})).await;
+    assert_eq!(status, 204);
+    expect_error(
+        api.get(&path(&c, ""), Some(t)).await,
+        404,
+        "character_not_found",
+    );
+    assert_eq!(
+        api.get("/v1/characters", Some(t)).await.1["characters"],
+        json!([])
+    );
+}
+
+async fn idempotency_keys(db: Db) {
+    let Some(stack) = up(db, |_| {}).await else {
+        return;
+    };
+    let api = Api::new(&stack.base);
+    let me = api.guest(None).await;
+    let t = token(&me);
+    let send = |method: Method, path: String, key: &'static str, body: Value| {
+        let api = api.clone();
+        let t = t.to_owned();
+        async move {
+            let response = api
+                .http
+                .request(method, format!("{}{path}", api.base))
+                .bearer_auth(&t)
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let first = send(Method::POST, "/v1/characters".into(), "create-1", tordek()).await;
+    let retry = send(Method::POST, "/v1/characters".into(), "create-1", tordek()).await;
+    assert_eq!(first.0, 201);
+    assert_eq!(first, retry, "a retried create returns the first answer");
+    assert_eq!(
+        api.get("/v1/characters", Some(t)).await.1["characters"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "and creates nothing more"
+    );
+
+    let hit = format!(
+        "/v1/characters/{}/stats/hitpoints",
+        first.1["id"].as_str().unwrap()
+    );
+    let a = send(
+        Method::PATCH,
+        hit.clone(),
+        "hit-1",
+        json!({"delta": -3, "version": 1}),
+    )
+    .await;
+    let b = send(
+        Method::PATCH,
+        hit.clone(),
+        "hit-1",
+        json!({"delta": -3, "version": 1}),
+    )
+    .await;
+    assert_eq!(a, b);
+    assert_eq!(
+        (a.1["hp"].as_i64(), a.1["version"].as_i64()),
+        (Some(9), Some(2)),
+        "applied once"
+    );
+    let c = send(
+        Method::PATCH,
+        hit,
+        "hit-2",
+        json!({"delta": -3, "version": 2}),
+    )
+    .await;
+    assert_eq!(c.1["hp"], 6, "a new key is a new intent");
+}
+
+async fn concurrent_intents_one_winner(db: Db) {
+    let Some(stack) = up(db, |_| {}).await else {
+        return;
+    };
+    let api = Api::new(&stack.base);
+    let me = api.guest(None).await;
+    let c = create(&api, token(&me)).await;
+    let p = path(&c, "/stats/hitpoints");
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let (api, p, t) = (api.clone(), p.clone(), token(&me).to_owned());
+            tokio::spawn(async move {
+                api.send(
+                    Method::PATCH,
+                    &p,
+                    Some(&t),
+                    Some(json!({"delta": -1, "version": 1})),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        match status {
+            200 => ok += 1,
+            409 => {
+                assert_eq!(
+                    body["character"]["version"], 2,
+                    "the conflict carries the winner's state"
+                );
+                assert_eq!(body["character"]["hp"], 11);
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(ok, 1, "exactly one of 100 same-version intents wins");
+}
+
+async fn write_behind_coalesces_and_flushes(db: Db) {
+    let Some(stack) = up(db, |_| {}).await else {
+        return;
+    };
+    let api = Api::new(&stack.base);
+    let me = api.guest(None).await;
+    let c = create(&api, token(&me)).await;
+    let id = c["id"].as_str().unwrap();
+    for version in 1..=50 {
+        let delta = if version % 2 == 0 { 1 } else { -1 };
+        let (status, _) = api
+            .send(
+                Method::PATCH,
+                &path(&c, "/stats/hitpoints"),
+                Some(token(&me)),
+                Some(json!({"delta": delta, "version": version})),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    // Acknowledged at once, written within the flush interval (1 s by default).
+    guildhall_testkit::eventually("the flush", Duration::from_secs(5), || async {
+        (stored(&stack, id).await == Some((51, false))).then_some(())
+    })
+    .await;
+    let metrics = reqwest::get(format!("{}/metrics", stack.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let written: f64 = metrics
+        .lines()
+        .find(|l| l.starts_with("players_rows_written_total"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .expect("rows written metric");
+    assert!(
+        written <= 10.0,
+        "51 states coalesced into few row writes, got {written}"
+    );
+}
+
+async fn write_through_commits_before_answering(db: Db) {
+    let Some(stack) = up(db, |c| {
+        c.players.write_mode = guildhall_config::WriteMode::WriteThrough
+    })
+    .await
+    else {
+        return;
+    };
+    let api = Api::new(&stack.base);
+    let me = api.guest(None).await;
+    let c = create(&api, token(&me)).await;
+    let id = c["id"].as_str().unwrap();
+    assert_eq!(
+        stored(&stack, id).await,
+        Some((1, false)),
+        "stored before the 201"
+    );
+    for version in 1..=5 {
+        api.send(
+            Method::POST,
+            &path(&c, "/temp-hp"),
+            Some(token(&me)),
+            Some(json!({"amount": version, "version": version})),
+        )
+        .await;
+        assert_eq!(
+            stored(&stack, id).await,
+            Some((version + 1, false)),
+            "stored before the 200"
+        );
+    }
+    api.send(
+        Method::DELETE,
+        &path(&c, ""),
+        Some(token(&me)),
+        Some(json!({"version": 6})),
+    )
+    .await;
+    assert_eq!(stored(&stack, id).await, Some((7, true)));
+}
+
+async fn shutdown_flushes_everything(db: Db) {
+    // A long interval: nothing would be flushed before shutdown without the final flush.
+    let Some(stack) = up(db, |c| c.players.flush_interval_ms = 5000).await else {
+        return;
+    };
+    let api = Api::new(&stack.base);
+    let me = api.guest(None).await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let c = create(&api, token(&me)).await;
+        api.send(
+            Method::POST,
+            &path(&c, "/level-up"),
+            Some(token(&me)),
+            Some(json!({"version": 1})),
+        )
+        .await;
+        ids.push(c["id"].as_str().unwrap().to_owned());
+    }
+    let support::Stack {
+        running, _dir, _db, ..
+    } = stack;
+    let config = running.platform.config.clone();
+    assert!(running.shutdown().await);
+    let store = Store::connect(&StoreOptions {
+        url: config.database_url(),
+        max_connections: 1,
+        connect_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    for id in ids {
+        let version: i64 = with_pool!(&store, |pool| {
+            sqlx::query_scalar("SELECT version FROM players_characters WHERE id = $1")
+                .bind(uuid::Uuid::parse_str(&id).unwrap())
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(version, 2, "flushed at shutdown");
+    }
+    drop(_db);
+}
