@@ -61,7 +61,8 @@ impl Layers {
                     .only(&["OTEL_SERVICE_NAME"])
                     .map(|_| "telemetry.service_name".into()),
             )
-            .merge(Env::prefixed("GUILDHALL_").split("__"));
+            // GUILDHALL_CONFIG names the file (read by the CLI), it is not a key.
+            .merge(Env::prefixed("GUILDHALL_").ignore(&["CONFIG"]).split("__"));
         Ok(Self { figment })
     }
 
@@ -141,6 +142,7 @@ mod tests {
             jail.set_env("GUILDHALL_BUS__URL", "redis://:pw@cache:6379/0");
             jail.set_env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
             jail.set_env("GUILDHALL_AUTH__ADMIN_TOKEN", "open-sesame-admin");
+            jail.set_env("GUILDHALL_CONFIG", "g.toml");
             let config = Layers::new(Some(Path::new("g.toml")))
                 .unwrap()
                 .set("http.listen", "127.0.0.1:7000")

@@ -15,23 +15,23 @@ use std::time::Duration;
 
 /// The PostgreSQL server tests create their databases on.
 pub fn postgres_admin_url() -> String {
-    std::env::var("GUILDHALL_TEST_POSTGRES")
+    std::env::var("GH_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 /// The Redis server tests use, or `None` (with a notice) when it is down outside CI.
 pub fn redis_url() -> Option<String> {
-    let url = std::env::var("GUILDHALL_TEST_REDIS")
+    let url = std::env::var("GH_TEST_REDIS")
         .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
     require("Redis", &url).then_some(url)
 }
 
 /// The Python interpreter of the project's test virtualenv (made by `.ci/run` from
 /// `.ci/python-requirements.txt`), for tests that check us against independent Python
-/// implementations. `GUILDHALL_PYTHON` overrides it. `None` (with a notice) when missing
+/// implementations. `GH_TEST_PYTHON` overrides it. `None` (with a notice) when missing
 /// outside CI; under CI its absence fails the test.
 pub fn python() -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("GUILDHALL_PYTHON")
+    let path = std::env::var_os("GH_TEST_PYTHON")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from("/var/tmp/guildhall-venv/bin/python"));
     if path.exists() {

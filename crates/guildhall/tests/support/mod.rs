@@ -23,8 +23,8 @@ pub struct Stack {
 
 /// A config for tests: port 0, a fresh data dir, fast password hashing.
 pub fn test_config(dir: &std::path::Path) -> guildhall_config::Config {
-    // `GUILDHALL_TEST_LOG=debug cargo nextest run ... --no-capture` shows the server's logs.
-    if let Ok(filter) = std::env::var("GUILDHALL_TEST_LOG") {
+    // `GH_TEST_LOG=debug cargo nextest run ... --no-capture` shows the server's logs.
+    if let Ok(filter) = std::env::var("GH_TEST_LOG") {
         let telemetry = guildhall_config::TelemetryConfig {
             log_filter: filter,
             ..Default::default()
