@@ -293,6 +293,9 @@ pub struct PlayersConfig {
     pub idempotency_keys_per_character: usize,
     /// Characters one user may have.
     pub max_characters_per_user: usize,
+    /// How long an instance's claim on a user lasts without renewal. After a crash, that
+    /// user's characters are unavailable for at most this long.
+    pub lease_ttl_ms: u64,
 }
 
 impl Default for PlayersConfig {
@@ -304,6 +307,7 @@ impl Default for PlayersConfig {
             flush_attempts: 5,
             idempotency_keys_per_character: 32,
             max_characters_per_user: 50,
+            lease_ttl_ms: 5000,
         }
     }
 }

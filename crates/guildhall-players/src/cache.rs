@@ -189,4 +189,20 @@ impl Cache {
         metrics::counter!("players_cache_evictions_total").increment(evicted as u64);
         evicted
     }
+
+    /// Drops every cached character of `owner` (after a lease was lost or handed over).
+    pub fn forget_owner(&self, owner: Uuid) {
+        let ids = self
+            .by_owner
+            .lock()
+            .unwrap()
+            .remove(&owner)
+            .unwrap_or_default();
+        let mut slots = self.slots.lock().unwrap();
+        let mut dirty = self.dirty.lock().unwrap();
+        for id in ids {
+            slots.remove(&id);
+            dirty.remove(&id);
+        }
+    }
 }

@@ -60,6 +60,8 @@ pub async fn run(players: Arc<Players>, shutdown: CancellationToken, final_deadl
     } else {
         tracing::info!("all characters flushed");
     }
+    // Other instances may take our users at once instead of waiting for expiry.
+    players.ownership.release_all(&players).await;
 }
 
 /// One flush of everything dirty now.
@@ -81,7 +83,11 @@ pub async fn flush(players: &Players, attempts: &mut HashMap<Uuid, u32>) -> Flus
     }
     let mut report = Flushed::default();
     for chunk in rows.chunks(BATCH) {
-        match players.store.write_batch(chunk).await {
+        match players
+            .store
+            .write_batch(chunk, &players.ownership.instance)
+            .await
+        {
             Ok(_) => {
                 for row in chunk {
                     settle(players, row, attempts).await;
@@ -98,7 +104,11 @@ pub async fn flush(players: &Players, attempts: &mut HashMap<Uuid, u32>) -> Flus
             Err(err) => {
                 tracing::warn!(%err, "batch failed; writing rows one by one");
                 for row in chunk {
-                    match players.store.write_one(row).await {
+                    match players
+                        .store
+                        .write_one(row, &players.ownership.instance)
+                        .await
+                    {
                         Ok(_) => {
                             settle(players, row, attempts).await;
                             report.rows += 1;

@@ -10,12 +10,14 @@
 //! - [`cache`]: the cache, one async lock per character, bounded, evicting clean entries.
 //! - [`service::Players`]: the operations (create, list, get, intents, delete, idempotency).
 //! - [`flusher`]: the write-behind task, retries, dead letters, the final flush at shutdown.
+//! - [`ownership`]: per-user leases, so one instance at a time serves a user.
 //! - [`store`]: the `players_*` tables.
 //! - [`routes`]: the HTTP API.
 
 pub mod cache;
 mod error;
 pub mod flusher;
+pub mod ownership;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::PlayersError;
 use crate::cache::{Cache, Entry, Remembered, Slot, SlotRef};
+use crate::ownership::Ownership;
 use crate::store::PlayersStore;
 
 /// Namespace for character ids derived from `(owner, Idempotency-Key)`, so a retried
@@ -30,6 +31,7 @@ pub struct Players {
     pub(crate) store: PlayersStore,
     pub(crate) cache: Cache,
     pub(crate) config: PlayersConfig,
+    pub(crate) ownership: Ownership,
 }
 
 /// A character as clients see it: state, derived stats, RFC 3339 timestamps.
@@ -45,12 +47,54 @@ pub fn view(character: &Character) -> serde_json::Value {
 }
 
 impl Players {
-    pub fn new(store: guildhall_store::Store, config: PlayersConfig) -> Arc<Self> {
+    pub fn new(
+        store: guildhall_store::Store,
+        config: PlayersConfig,
+        bus: guildhall_bus::SharedBus,
+    ) -> Arc<Self> {
+        let ownership = Ownership::new(std::time::Duration::from_millis(config.lease_ttl_ms), bus);
         Arc::new(Self {
             store: PlayersStore::new(store),
             cache: Cache::default(),
             config,
+            ownership,
         })
+    }
+
+    /// Starts the background work: lease renewal and release requests, and the
+    /// write-behind flusher (which flushes everything and releases the leases at shutdown).
+    pub fn start(
+        self: &Arc<Self>,
+        shutdown: tokio_util::sync::CancellationToken,
+        tasks: &tokio_util::task::TaskTracker,
+        grace: std::time::Duration,
+    ) {
+        let players = self.clone();
+        let stop = shutdown.clone();
+        tasks.spawn(async move { players.ownership.run(&players, stop).await });
+        tasks.spawn(crate::flusher::run(self.clone(), shutdown, grace));
+    }
+
+    pub fn instance(&self) -> &str {
+        &self.ownership.instance
+    }
+
+    /// Writes `owner`'s changed characters now (before handing the user to another instance).
+    pub(crate) async fn flush_owner(&self, owner: Uuid) -> Result<(), sqlx::Error> {
+        for id in self.cache.owned_by(owner) {
+            let slot = self.cache.slot(id);
+            let mut guard = slot.lock().await;
+            if let Slot::Loaded(entry) = &mut *guard
+                && entry.dirty
+            {
+                self.store
+                    .write_one(&entry.to_row(), &self.ownership.instance)
+                    .await?;
+                metrics::counter!("players_rows_written_total").increment(1);
+                entry.dirty = false;
+            }
+        }
+        Ok(())
     }
 
     pub fn cache(&self) -> &Cache {
@@ -88,6 +132,7 @@ impl Players {
         mut new: NewCharacter,
         key: Option<&str>,
     ) -> Result<Answer, PlayersError> {
+        self.ownership.ensure(self, owner).await?;
         let name = DisplayName::parse(&new.name)
             .map_err(|e| PlayersError::InvalidIntent(format!("name: {e}")))?;
         new.name = name.into_string();
@@ -96,6 +141,9 @@ impl Players {
             None => Uuid::now_v7(),
         };
         let (_slot, mut guard) = self.locked(id).await?;
+        if !self.ownership.may_write(owner) {
+            return Err(PlayersError::Unavailable);
+        }
         if let Slot::Loaded(entry) = &*guard {
             // Only a retry of the same create can land on an existing id.
             return match key.and_then(|k| entry.remembered(k)) {
@@ -108,7 +156,7 @@ impl Players {
                 )),
             };
         }
-        if self.list(owner).await?.len() >= self.config.max_characters_per_user {
+        if self.list_held(owner).await?.len() >= self.config.max_characters_per_user {
             return Err(PlayersError::InvalidIntent(format!(
                 "a user may have at most {} characters",
                 self.config.max_characters_per_user
@@ -146,6 +194,11 @@ impl Players {
     /// The owner's characters: the database's, overlaid with newer cached states (which may
     /// not be flushed yet).
     pub async fn list(&self, owner: Uuid) -> Result<Vec<serde_json::Value>, PlayersError> {
+        self.ownership.ensure(self, owner).await?;
+        self.list_held(owner).await
+    }
+
+    async fn list_held(&self, owner: Uuid) -> Result<Vec<serde_json::Value>, PlayersError> {
         let mut characters: std::collections::BTreeMap<Uuid, (Character, bool)> =
             std::collections::BTreeMap::new();
         for row in self.store.list_owner(owner).await? {
@@ -174,6 +227,7 @@ impl Players {
     }
 
     pub async fn get(&self, owner: Uuid, id: Uuid) -> Result<serde_json::Value, PlayersError> {
+        self.ownership.ensure(self, owner).await?;
         let (_slot, mut guard) = self.locked(id).await?;
         match &mut *guard {
             Slot::Loaded(entry) if entry.character.owner == owner && !entry.deleted => {
@@ -195,10 +249,14 @@ impl Players {
     ) -> Result<Answer, PlayersError> {
         let started = Instant::now();
         let name = intent.map(Intent::name).unwrap_or("delete");
+        self.ownership.ensure(self, owner).await?;
         let (_slot, mut guard) = self.locked(id).await?;
         let Slot::Loaded(current) = &*guard else {
             return Err(PlayersError::NotFound);
         };
+        if !self.ownership.may_write(owner) {
+            return Err(PlayersError::Unavailable);
+        }
         if current.character.owner != owner
             || current.deleted && key.is_none_or(|k| current.remembered(k).is_none())
         {
@@ -271,10 +329,16 @@ impl Players {
     ) -> Result<(), PlayersError> {
         if self.config.write_mode == WriteMode::WriteThrough {
             let row = entry.to_row();
-            match self.store.write_one(&row).await {
-                Ok(_) => {
+            match self.store.write_one(&row, &self.ownership.instance).await {
+                Ok(true) => {
                     metrics::counter!("players_rows_written_total").increment(1);
                     entry.dirty = false;
+                }
+                Ok(false) => {
+                    // Fenced: another instance took this user. Nothing was applied here.
+                    tracing::warn!(%id, "write-through fenced; this instance lost the user");
+                    self.cache.forget_owner(owner);
+                    return Err(PlayersError::Unavailable);
                 }
                 Err(err) => {
                     tracing::warn!(%err, %id, "write-through failed; intent not applied");

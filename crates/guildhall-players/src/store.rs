@@ -31,16 +31,18 @@ pub struct DeadLetter {
 
 const COLUMNS: &str = "id, owner, version, state, idempotency, deleted_at, created_at, updated_at";
 
-/// Writes `row` unless the stored version is already as new: a stale instance can never
-/// overwrite newer state, and re-flushing the same version is a no-op.
+/// Writes `row` unless the stored version is already as new (re-flushing the same version
+/// is a no-op) or `$instance` no longer holds the owner's lease (an instance that lost its
+/// claim can never overwrite the new owner's state).
 macro_rules! upsert {
-    ($row:expr, $executor:expr) => {
+    ($row:expr, $instance:expr, $executor:expr) => {
         sqlx::query(
             "INSERT INTO players_characters (id, owner, version, state, idempotency, deleted_at, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state,
                idempotency = excluded.idempotency, deleted_at = excluded.deleted_at, updated_at = excluded.updated_at
-             WHERE players_characters.version < excluded.version",
+             WHERE players_characters.version < excluded.version
+               AND EXISTS (SELECT 1 FROM players_leases WHERE owner = $10 AND instance = $9)",
         )
         .bind($row.id)
         .bind($row.owner)
@@ -50,6 +52,8 @@ macro_rules! upsert {
         .bind($row.deleted_at)
         .bind($row.created_at)
         .bind($row.updated_at)
+        .bind($instance)
+        .bind($row.owner.to_string())
         .execute($executor)
         .await?
         .rows_affected()
@@ -85,22 +89,99 @@ impl PlayersStore {
             .await?))
     }
 
-    /// Writes rows in one transaction; returns how many rows changed.
-    pub async fn write_batch(&self, rows: &[Row]) -> Result<u64, sqlx::Error> {
+    /// Writes rows in one transaction, as `instance`; returns how many rows changed.
+    pub async fn write_batch(&self, rows: &[Row], instance: &str) -> Result<u64, sqlx::Error> {
         Ok(with_pool!(&self.store, |pool| {
             let mut tx = pool.begin().await?;
             let mut changed = 0;
             for row in rows {
-                changed += upsert!(row, &mut *tx);
+                changed += upsert!(row, instance, &mut *tx);
             }
             tx.commit().await?;
             changed
         }))
     }
 
-    /// Writes one row; `true` if it changed the stored state.
-    pub async fn write_one(&self, row: &Row) -> Result<bool, sqlx::Error> {
-        Ok(with_pool!(&self.store, |pool| upsert!(row, pool)) == 1)
+    /// Writes one row as `instance`; `true` if it changed the stored state.
+    pub async fn write_one(&self, row: &Row, instance: &str) -> Result<bool, sqlx::Error> {
+        Ok(with_pool!(&self.store, |pool| upsert!(row, instance, pool)) == 1)
+    }
+
+    /// The instance holding `owner`'s lease and until when (Unix ms), if any.
+    pub async fn lease(&self, owner: Uuid) -> Result<Option<(String, i64)>, sqlx::Error> {
+        Ok(with_pool!(&self.store, |pool| {
+            sqlx::query_as("SELECT instance, expires_at FROM players_leases WHERE owner = $1")
+                .bind(owner.to_string())
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    /// Takes `owner`'s lease for `instance` if it is free, expired or already ours.
+    pub async fn take_lease(
+        &self,
+        owner: Uuid,
+        instance: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let taken = with_pool!(&self.store, |pool| {
+            sqlx::query(
+                "INSERT INTO players_leases (owner, instance, expires_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (owner) DO UPDATE SET instance = excluded.instance, expires_at = excluded.expires_at
+                 WHERE players_leases.instance = excluded.instance OR players_leases.expires_at < $4",
+            )
+            .bind(owner.to_string())
+            .bind(instance)
+            .bind(until_ms)
+            .bind(now_ms)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(taken == 1)
+    }
+
+    /// Extends every lease of `instance`; returns the owners it still holds.
+    pub async fn renew_leases(
+        &self,
+        instance: &str,
+        until_ms: i64,
+    ) -> Result<Vec<Uuid>, sqlx::Error> {
+        let owners: Vec<String> = with_pool!(&self.store, |pool| {
+            sqlx::query("UPDATE players_leases SET expires_at = $2 WHERE instance = $1")
+                .bind(instance)
+                .bind(until_ms)
+                .execute(pool)
+                .await?;
+            sqlx::query_scalar("SELECT owner FROM players_leases WHERE instance = $1")
+                .bind(instance)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(owners
+            .iter()
+            .filter_map(|o| Uuid::parse_str(o).ok())
+            .collect())
+    }
+
+    /// Gives up `owner`'s lease (or every lease, with `None`) held by `instance`.
+    pub async fn release_leases(
+        &self,
+        instance: &str,
+        owner: Option<Uuid>,
+    ) -> Result<(), sqlx::Error> {
+        with_pool!(&self.store, |pool| {
+            sqlx::query(
+                "DELETE FROM players_leases WHERE instance = $1 AND ($2 = '' OR owner = $2)",
+            )
+            .bind(instance)
+            .bind(owner.map(|o| o.to_string()).unwrap_or_default())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(())
     }
 
     pub async fn ping(&self) -> bool {
@@ -135,8 +216,9 @@ impl PlayersStore {
         }))
     }
 
-    /// Writes a dead letter's row again (conditionally, like any flush) and marks it replayed.
-    /// Returns whether the stored state changed.
+    /// Writes a dead letter's row again (conditionally on the version; the operator takes
+    /// responsibility for ownership) and marks it replayed. Returns whether the stored state
+    /// changed.
     pub async fn replay(&self, dead_letter: i64, now: i64) -> Result<Option<bool>, sqlx::Error> {
         let json: Option<String> = with_pool!(&self.store, |pool| {
             sqlx::query_scalar(
@@ -148,7 +230,26 @@ impl PlayersStore {
         });
         let Some(json) = json else { return Ok(None) };
         let row: Row = serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        let changed = self.write_one(&row).await?;
+        let changed = with_pool!(&self.store, |pool| {
+            sqlx::query(
+                "INSERT INTO players_characters (id, owner, version, state, idempotency, deleted_at, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state,
+                   idempotency = excluded.idempotency, deleted_at = excluded.deleted_at, updated_at = excluded.updated_at
+                 WHERE players_characters.version < excluded.version",
+            )
+            .bind(row.id)
+            .bind(row.owner)
+            .bind(row.version)
+            .bind(&row.state)
+            .bind(&row.idempotency)
+            .bind(row.deleted_at)
+            .bind(row.created_at)
+            .bind(row.updated_at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }) == 1;
         with_pool!(&self.store, |pool| {
             sqlx::query("UPDATE players_dead_letters SET replayed_at = $2 WHERE id = $1")
                 .bind(dead_letter)

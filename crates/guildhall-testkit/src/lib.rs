@@ -21,8 +21,8 @@ pub fn postgres_admin_url() -> String {
 
 /// The Redis server tests use, or `None` (with a notice) when it is down outside CI.
 pub fn redis_url() -> Option<String> {
-    let url = std::env::var("GH_TEST_REDIS")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let url =
+        std::env::var("GH_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
     require("Redis", &url).then_some(url)
 }
 

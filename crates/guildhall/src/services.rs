@@ -127,13 +127,9 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
 
     if runs(ServiceKind::Players) {
         let trust = trust.clone().context("players needs token verification")?;
-        let players = Players::new(store()?, config.players.clone());
+        let players = Players::new(store()?, config.players.clone(), platform.bus.clone());
         let grace = Duration::from_secs(config.http.shutdown_grace_secs);
-        platform.tasks.spawn(guildhall_players::flusher::run(
-            players.clone(),
-            platform.shutdown.clone(),
-            grace,
-        ));
+        players.start(platform.shutdown.clone(), &platform.tasks, grace);
         mounted.routes = mounted
             .routes
             .merge(guildhall_players::routes::routes(players, trust));

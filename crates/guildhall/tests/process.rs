@@ -281,7 +281,7 @@ fn migrate_sqlite_twice() {
         assert!(
             String::from_utf8(out.stdout)
                 .unwrap()
-                .contains("Sqlite database is at migration 3")
+                .contains("Sqlite database is at migration 4")
         );
     }
 }
@@ -303,7 +303,7 @@ async fn migrate_postgres() {
     assert!(
         String::from_utf8(out.stdout)
             .unwrap()
-            .contains("Postgres database is at migration 3")
+            .contains("Postgres database is at migration 4")
     );
 }
 

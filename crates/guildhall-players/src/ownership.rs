@@ -1,0 +1,222 @@
+//! Which instance may serve a user's characters.
+//!
+//! Write-behind keeps acknowledged state in one instance's memory until it is flushed, so
+//! two instances must never serve the same user at once: the second would read stale rows
+//! and the first's late flush would revert the second's acknowledged writes. Each user is
+//! therefore leased to one instance in `players_leases`:
+//!
+//! - An instance serves a user only while it holds the lease; it renews all its leases
+//!   every third of the lease lifetime in one statement.
+//! - To take a user held by another live instance (head moved the user because instances
+//!   joined or left), an instance publishes a release request on the bus. The holder stops
+//!   serving that user, flushes the user's changed characters, forgets them and deletes the
+//!   lease; the requester then takes it and loads fresh rows.
+//! - A crashed holder cannot answer: its leases expire after `lease_ttl_ms`, and only its
+//!   unflushed window is lost (the documented write-behind trade-off).
+//! - Every write is fenced on the lease (see `store::upsert!`), so an instance that lost
+//!   its lease while paused can never overwrite the new owner's state.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use guildhall_bus::{Delivery, SharedBus};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::{Players, PlayersError};
+
+/// Bus channel for "please release this user": payload `<owner uuid> <requesting instance>`.
+pub const RELEASE_CHANNEL: &str = "players.release";
+
+/// How long a request waits to take a user from another instance before answering 503.
+const TAKE_WAIT: Duration = Duration::from_secs(3);
+
+#[derive(Debug)]
+pub struct Ownership {
+    /// This process's identity in `players_leases`; new at every start.
+    pub instance: String,
+    ttl: Duration,
+    /// Users this instance holds, with the local time the lease is certainly valid until.
+    held: Mutex<HashMap<Uuid, Instant>>,
+    /// Users being handed to another instance: nothing may change them here any more.
+    releasing: Mutex<HashSet<Uuid>>,
+    bus: SharedBus,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Ownership {
+    pub fn new(ttl: Duration, bus: SharedBus) -> Self {
+        Self {
+            instance: Uuid::new_v4().simple().to_string(),
+            ttl,
+            held: Mutex::default(),
+            releasing: Mutex::default(),
+            bus,
+        }
+    }
+
+    /// Whether this instance may change `owner`'s characters right now (checked again under
+    /// each character's lock, so a release in progress stops writes at once).
+    pub fn may_write(&self, owner: Uuid) -> bool {
+        !self.releasing.lock().unwrap().contains(&owner)
+            && self
+                .held
+                .lock()
+                .unwrap()
+                .get(&owner)
+                .is_some_and(|until| *until > Instant::now())
+    }
+
+    /// Makes sure this instance holds `owner`'s lease, taking it if needed.
+    pub async fn ensure(&self, players: &Players, owner: Uuid) -> Result<(), PlayersError> {
+        let fresh_enough = Instant::now() + self.ttl / 4;
+        if self
+            .held
+            .lock()
+            .unwrap()
+            .get(&owner)
+            .is_some_and(|until| *until > fresh_enough)
+            && !self.releasing.lock().unwrap().contains(&owner)
+        {
+            return Ok(());
+        }
+        let deadline = Instant::now() + TAKE_WAIT;
+        let mut asked = false;
+        loop {
+            if !self.releasing.lock().unwrap().contains(&owner) {
+                let started = Instant::now();
+                let ours_before = matches!(players.store.lease(owner).await?, Some((ref i, _)) if *i == self.instance);
+                let now = now_ms();
+                if players
+                    .store
+                    .take_lease(
+                        owner,
+                        &self.instance,
+                        now,
+                        now + self.ttl.as_millis() as i64,
+                    )
+                    .await?
+                {
+                    if !ours_before {
+                        // A fresh claim: whatever we cached for this user may be stale.
+                        players.cache.forget_owner(owner);
+                        metrics::counter!("players_leases_taken_total").increment(1);
+                    }
+                    self.held.lock().unwrap().insert(owner, started + self.ttl);
+                    return Ok(());
+                }
+                if !asked {
+                    let request = format!("{owner} {}", self.instance);
+                    if let Err(err) = self.bus.publish(RELEASE_CHANNEL, request.as_bytes()).await {
+                        tracing::warn!(%err, "cannot ask for a release; waiting for the lease to expire");
+                    }
+                    asked = true;
+                }
+            }
+            if Instant::now() >= deadline {
+                metrics::counter!("players_lease_waits_timed_out_total").increment(1);
+                return Err(PlayersError::Unavailable);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Renews leases and handles release requests until `shutdown`.
+    pub async fn run(&self, players: &Players, shutdown: CancellationToken) {
+        let mut requests = match self.bus.subscribe(RELEASE_CHANNEL).await {
+            Ok(requests) => Some(requests),
+            Err(err) => {
+                tracing::error!(%err, "cannot hear release requests; users move only when leases expire");
+                None
+            }
+        };
+        let mut renew = tokio::time::interval(self.ttl / 3);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = renew.tick() => self.renew(players).await,
+                delivery = async { match &mut requests { Some(r) => r.recv().await, None => std::future::pending().await } } => {
+                    if let Some(Delivery::Message(payload)) = delivery {
+                        let text = String::from_utf8_lossy(&payload);
+                        let mut parts = text.split(' ');
+                        let (owner, requester) = (parts.next().map(Uuid::parse_str), parts.next());
+                        if let (Some(Ok(owner)), Some(requester)) = (owner, requester) {
+                            // Decide with the lock released: `release` takes it again.
+                            let ours = self.held.lock().unwrap().contains_key(&owner);
+                            if ours && requester != self.instance {
+                                self.release(players, owner).await;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn renew(&self, players: &Players) {
+        let started = Instant::now();
+        match players
+            .store
+            .renew_leases(&self.instance, now_ms() + self.ttl.as_millis() as i64)
+            .await
+        {
+            Ok(owners) => {
+                let still: HashSet<Uuid> = owners.into_iter().collect();
+                let lost: Vec<Uuid> = {
+                    let mut held = self.held.lock().unwrap();
+                    let lost = held
+                        .keys()
+                        .filter(|o| !still.contains(o))
+                        .copied()
+                        .collect();
+                    held.retain(|o, _| still.contains(o));
+                    for until in held.values_mut() {
+                        *until = started + self.ttl;
+                    }
+                    lost
+                };
+                for owner in lost {
+                    tracing::warn!(%owner, "lease lost; forgetting cached characters");
+                    players.cache.forget_owner(owner);
+                }
+            }
+            Err(err) => tracing::warn!(%err, "renewing leases failed"),
+        }
+    }
+
+    /// Hands `owner` over: stop writes, flush, forget, delete the lease.
+    async fn release(&self, players: &Players, owner: Uuid) {
+        self.releasing.lock().unwrap().insert(owner);
+        if let Err(err) = players.flush_owner(owner).await {
+            tracing::warn!(%err, %owner, "flush before release failed; keeping the user");
+            self.releasing.lock().unwrap().remove(&owner);
+            return;
+        }
+        players.cache.forget_owner(owner);
+        self.held.lock().unwrap().remove(&owner);
+        if let Err(err) = players
+            .store
+            .release_leases(&self.instance, Some(owner))
+            .await
+        {
+            tracing::warn!(%err, %owner, "deleting the lease failed; it will expire");
+        }
+        self.releasing.lock().unwrap().remove(&owner);
+        metrics::counter!("players_leases_released_total").increment(1);
+    }
+
+    /// At shutdown, after the final flush: let other instances take our users at once.
+    pub async fn release_all(&self, players: &Players) {
+        self.held.lock().unwrap().clear();
+        if let Err(err) = players.store.release_leases(&self.instance, None).await {
+            tracing::warn!(%err, "releasing leases at shutdown failed; they will expire");
+        }
+    }
+}
