@@ -56,6 +56,17 @@ pub enum AdminAction {
     Unban { user: String },
     /// List a user's sessions, newest first.
     Sessions { user: String },
+    /// Character writes that failed repeatedly: list them, or write one again.
+    #[command(subcommand)]
+    DeadLetters(DeadLetterAction),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeadLetterAction {
+    /// List dead-lettered character writes.
+    List,
+    /// Write a dead letter's state again (only if it is newer than what is stored).
+    Replay { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]

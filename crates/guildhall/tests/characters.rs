@@ -31,6 +31,7 @@ on_both_stores!(
     write_behind_coalesces_and_flushes,
     write_through_commits_before_answering,
     shutdown_flushes_everything,
+    poisoned_rows_go_to_dead_letters_and_replay,
 );
 
 fn tordek() -> Value {
@@ -566,4 +567,116 @@ async fn shutdown_flushes_everything(db: Db) {
         assert_eq!(version, 2, "flushed at shutdown");
     }
     drop(_db);
+}
+
+async fn poisoned_rows_go_to_dead_letters_and_replay(db: Db) {
+    let Some(stack) = up(db, |c| c.players.flush_attempts = 2).await else {
+        return;
+    };
+    let url = stack.running.platform.config.database_url();
+    let store = Store::connect(&StoreOptions {
+        url: url.clone(),
+        max_connections: 1,
+        connect_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    // A row-specific failure while the database stays up: a trigger refusing one name.
+    match &store {
+        Store::Sqlite(pool) => {
+            for event in ["INSERT", "UPDATE"] {
+                sqlx::query(&format!(
+                    "CREATE TRIGGER poison_{event} BEFORE {event} ON players_characters
+                     WHEN NEW.state LIKE '%Poison%' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END"
+                ))
+                .execute(pool)
+                .await
+                .unwrap();
+            }
+        }
+        Store::Postgres(pool) => {
+            sqlx::query(
+                "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN
+                   IF NEW.state LIKE '%Poison%' THEN RAISE EXCEPTION 'poisoned row'; END IF; RETURN NEW;
+                 END $$ LANGUAGE plpgsql",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+            sqlx::query("CREATE TRIGGER poison BEFORE INSERT OR UPDATE ON players_characters FOR EACH ROW EXECUTE FUNCTION poison()")
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+    let api = Api::new(&stack.base);
+    let me = api.guest(None).await;
+    let mut body = tordek();
+    body["name"] = json!("Poison Ivy");
+    let (status, poisoned) = api.post("/v1/characters", Some(token(&me)), body).await;
+    assert_eq!(status, 201, "acknowledged from the cache: {poisoned}");
+    let healthy = create(&api, token(&me)).await;
+
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_guildhall"))
+            .args(args)
+            .env("GUILDHALL_DATABASE__URL", &url)
+            .env("GUILDHALL_TELEMETRY__LOG_FILTER", "off")
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let poisoned_id = poisoned["id"].as_str().unwrap().to_owned();
+    let listing = guildhall_testkit::eventually("the dead letter", Duration::from_secs(10), || {
+        let (code, out) = cli(&["admin", "dead-letters", "list"]);
+        let found = code == Some(0) && out.contains(&poisoned_id);
+        async move { found.then_some(out) }
+    })
+    .await;
+    assert!(
+        listing.contains("poisoned row"),
+        "the error is kept: {listing}"
+    );
+    assert_eq!(
+        stored(&stack, healthy["id"].as_str().unwrap()).await,
+        Some((1, false)),
+        "other rows were written"
+    );
+    assert_eq!(stored(&stack, &poisoned_id).await, None);
+
+    // The operator fixes the cause and replays.
+    match &store {
+        Store::Sqlite(pool) => {
+            for event in ["INSERT", "UPDATE"] {
+                sqlx::query(&format!("DROP TRIGGER poison_{event}"))
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
+        }
+        Store::Postgres(pool) => {
+            sqlx::query("DROP TRIGGER poison ON players_characters")
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+    let letter = listing
+        .lines()
+        .find(|l| l.contains(&poisoned_id))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let (code, out) = cli(&["admin", "dead-letters", "replay", &letter]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("stored"), "{out}");
+    assert_eq!(stored(&stack, &poisoned_id).await, Some((1, false)));
+    assert_eq!(
+        cli(&["admin", "dead-letters", "replay", &letter]).0,
+        Some(1),
+        "a dead letter replays once"
+    );
+    store.close().await;
 }
