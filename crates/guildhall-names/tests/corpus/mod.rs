@@ -37,7 +37,47 @@ pub fn build() -> Vec<String> {
     confusables(&mut c);
     long_names(&mut c);
     random_names(&mut c, 900);
+    precis_i18n_vectors(&mut c);
     c.names
+}
+
+/// precis-i18n's own test inputs (`precis_i18n_golden_source.txt`, Python escapes).
+fn precis_i18n_vectors(c: &mut Corpus) {
+    let text = include_str!("precis_i18n_golden_source.txt");
+    for line in text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        c.push(unescape_python(line));
+    }
+}
+
+/// Decodes `\\`, `\t`, `\n`, `\r`, `\xHH`, `\uHHHH` and `\UHHHHHHHH`.
+fn unescape_python(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(ch) = chars.next() {
+        if ch != '\\' {
+            out.push(ch);
+            continue;
+        }
+        let hex = |chars: &mut std::str::Chars<'_>, n: usize| {
+            let digits: String = chars.take(n).collect();
+            char::from_u32(u32::from_str_radix(&digits, 16).expect("hex escape"))
+                .expect("scalar value")
+        };
+        match chars.next() {
+            Some('\\') => out.push('\\'),
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('x') => out.push(hex(&mut chars, 2)),
+            Some('u') => out.push(hex(&mut chars, 4)),
+            Some('U') => out.push(hex(&mut chars, 8)),
+            other => panic!("unknown escape \\{other:?} in {line}"),
+        }
+    }
+    out
 }
 
 #[rustfmt::skip]
