@@ -7,8 +7,6 @@
 
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::get;
 use guildhall::platform::{self, Shape};
 
 use crate::load::{self, LoadArgs, Measurement};
@@ -34,13 +32,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
         let running = platform::start(config, Shape::Up).await?;
         let full = format!("http://{}/health/live", running.http_addr());
 
-        let bare = Router::new().route(
-            "/health/live",
-            get(|| async { axum::Json(serde_json_ok()) }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let bare_url = format!("http://{}/health/live", listener.local_addr()?);
-        tokio::spawn(async move { axum::serve(listener, bare).await });
+        let bare_url = crate::bare::spawn().await?;
         anyhow::Ok((full, bare_url, running))
     })?;
 
@@ -91,9 +83,4 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
         "requests failed during the benchmark"
     );
     Ok(())
-}
-
-/// The same body the platform's liveness route answers.
-fn serde_json_ok() -> std::collections::BTreeMap<&'static str, &'static str> {
-    std::collections::BTreeMap::from([("status", "live")])
 }

@@ -3,8 +3,10 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use hdrhistogram::Histogram;
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{HeaderName, HeaderValue};
 
 /// Load shape shared by the HTTP benchmarks.
 #[derive(Debug, Clone, clap::Args)]
@@ -30,6 +32,9 @@ pub struct Measurement {
     pub errors: u64,
     pub elapsed: Duration,
     pub latency_us: Histogram<u64>,
+    /// What went wrong first (status and start of the body, or the transport error), if
+    /// anything did: enough to tell a rate limit from a crash.
+    pub first_error: Option<String>,
 }
 
 impl Measurement {
@@ -42,52 +47,158 @@ impl Measurement {
     }
 }
 
-/// Drives GETs of `url` (`http://HOST:PORT/path`) with `concurrency` workers for
-/// `duration`. Each worker holds one keep-alive HTTP/1.1 connection made with hyper's
-/// low-level client: no pool, no redirects, no per-request allocation beyond the request,
-/// so the server's cost dominates what is measured.
-pub async fn drive(url: &str, concurrency: usize, duration: Duration) -> Measurement {
+/// The request one worker sends again and again: its method, path, extra headers and
+/// body. Workers may each have their own (their own account, their own bearer token).
+#[derive(Debug, Clone)]
+pub struct RequestTemplate {
+    pub method: hyper::Method,
+    /// Path and query, e.g. `/v1/profile`.
+    pub path: String,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Bytes,
+}
+
+impl RequestTemplate {
+    /// A GET without a body.
+    pub fn get(path: &str) -> Self {
+        Self {
+            method: hyper::Method::GET,
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// A POST of a JSON body, with `Content-Type: application/json`.
+    pub fn post_json(path: &str, body: &serde_json::Value) -> Self {
+        Self {
+            method: hyper::Method::POST,
+            path: path.to_owned(),
+            headers: vec![(
+                hyper::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body: Bytes::from(serde_json::to_vec(body).expect("JSON values serialize")),
+        }
+    }
+
+    /// Adds `Authorization: Bearer <token>`.
+    pub fn bearer(mut self, token: &str) -> Self {
+        let value = HeaderValue::from_str(&format!("Bearer {token}")).expect("a header-safe token");
+        self.headers.push((hyper::header::AUTHORIZATION, value));
+        self
+    }
+
+    /// The request, for a server at `authority` (`HOST:PORT`). An empty body is sent
+    /// without `Content-Length`, exactly like an `Empty` body.
+    fn build(&self, authority: &str) -> hyper::Request<Full<Bytes>> {
+        let mut builder = hyper::Request::builder()
+            .method(self.method.clone())
+            .uri(self.path.as_str())
+            .header(hyper::header::HOST, authority);
+        for (name, value) in &self.headers {
+            builder = builder.header(name, value);
+        }
+        builder.body(Full::new(self.body.clone())).expect("request")
+    }
+}
+
+/// `http://HOST:PORT/path?q` → (`HOST:PORT`, `/path?q`).
+pub fn split_url(url: &str) -> (String, String) {
     let uri: hyper::Uri = url.parse().expect("a valid URL");
     let authority = uri.authority().expect("URL with host:port").to_string();
     let path = uri
         .path_and_query()
         .map(|p| p.to_string())
         .unwrap_or_else(|| "/".into());
+    (authority, path)
+}
+
+/// Drives GETs of `url` (`http://HOST:PORT/path`) with `concurrency` workers for
+/// `duration`. See [`drive_with`].
+pub async fn drive(url: &str, concurrency: usize, duration: Duration) -> Measurement {
+    let (authority, path) = split_url(url);
+    let template = RequestTemplate::get(&path);
+    drive_with(&authority, concurrency, duration, |_| template.clone()).await
+}
+
+/// Drives the server at `authority` (`HOST:PORT`) with `concurrency` workers for
+/// `duration`; worker `i` sends `template(i)` over and over. Each worker holds one
+/// keep-alive HTTP/1.1 connection made with hyper's low-level client: no pool, no
+/// redirects, no per-request allocation beyond the request, so the server's cost
+/// dominates what is measured. A non-2xx answer or a transport error counts as an error
+/// (not timed) and the worker reconnects.
+pub async fn drive_with(
+    authority: &str,
+    concurrency: usize,
+    duration: Duration,
+    template: impl Fn(usize) -> RequestTemplate,
+) -> Measurement {
     let started = Instant::now();
     let deadline = started + duration;
     let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (authority, path) = (authority.clone(), path.clone());
+        .map(|worker| {
+            let authority = authority.to_owned();
+            let template = template(worker);
             tokio::spawn(async move {
                 let mut histogram =
                     Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
                 let (mut ok, mut errors) = (0u64, 0u64);
+                let mut first_error: Option<String> = None;
                 'connect: while Instant::now() < deadline {
-                    let Ok(stream) = tokio::net::TcpStream::connect(&authority).await else {
-                        errors += 1;
-                        continue;
+                    let stream = match tokio::net::TcpStream::connect(&authority).await {
+                        Ok(stream) => stream,
+                        Err(err) => {
+                            errors += 1;
+                            first_error.get_or_insert_with(|| format!("connect: {err}"));
+                            continue;
+                        }
                     };
                     let _ = stream.set_nodelay(true);
-                    let Ok((mut sender, connection)) =
-                        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                            .await
-                    else {
-                        errors += 1;
-                        continue;
+                    let (mut sender, connection) = match hyper::client::conn::http1::handshake(
+                        hyper_util::rt::TokioIo::new(stream),
+                    )
+                    .await
+                    {
+                        Ok(pair) => pair,
+                        Err(err) => {
+                            errors += 1;
+                            first_error.get_or_insert_with(|| format!("handshake: {err}"));
+                            continue;
+                        }
                     };
                     tokio::spawn(connection);
                     while Instant::now() < deadline {
-                        let request = hyper::Request::get(path.as_str())
-                            .header(hyper::header::HOST, authority.as_str())
-                            .body(http_body_util::Empty::<bytes::Bytes>::new())
-                            .expect("request");
+                        let request = template.build(&authority);
                         let sent = Instant::now();
                         let good = match sender.send_request(request).await {
                             Ok(response) => {
-                                let status_ok = response.status().is_success();
-                                status_ok && response.into_body().collect().await.is_ok()
+                                let status = response.status();
+                                let body = response.into_body().collect().await;
+                                match body {
+                                    Ok(_) if status.is_success() => true,
+                                    Ok(body) => {
+                                        first_error.get_or_insert_with(|| {
+                                            let body = body.to_bytes();
+                                            let text = String::from_utf8_lossy(
+                                                &body[..body.len().min(300)],
+                                            );
+                                            format!("{status}: {text}")
+                                        });
+                                        false
+                                    }
+                                    Err(err) => {
+                                        first_error.get_or_insert_with(|| {
+                                            format!("{status}, body: {err}")
+                                        });
+                                        false
+                                    }
+                                }
                             }
-                            Err(_) => false,
+                            Err(err) => {
+                                first_error.get_or_insert_with(|| format!("request: {err}"));
+                                false
+                            }
                         };
                         if good {
                             ok += 1;
@@ -98,7 +209,7 @@ pub async fn drive(url: &str, concurrency: usize, duration: Duration) -> Measure
                         }
                     }
                 }
-                (ok, errors, histogram)
+                (ok, errors, histogram, first_error)
             })
         })
         .collect();
@@ -107,15 +218,35 @@ pub async fn drive(url: &str, concurrency: usize, duration: Duration) -> Measure
         errors: 0,
         elapsed: Duration::ZERO,
         latency_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("bounds"),
+        first_error: None,
     };
     for worker in workers {
-        let (ok, errors, histogram) = worker.await.expect("worker");
+        let (ok, errors, histogram, first_error) = worker.await.expect("worker");
         total.requests += ok;
         total.errors += errors;
         total.latency_us.add(histogram).expect("same bounds");
+        if total.first_error.is_none() {
+            total.first_error = first_error;
+        }
     }
     total.elapsed = started.elapsed();
     total
+}
+
+/// Sends one request on a fresh connection and returns the status and body (for setting
+/// up a benchmark, not for measuring).
+pub async fn send_once(
+    authority: &str,
+    template: &RequestTemplate,
+) -> anyhow::Result<(hyper::StatusCode, Bytes)> {
+    let stream = tokio::net::TcpStream::connect(authority).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let response = sender.send_request(template.build(authority)).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok((status, body))
 }
 
 /// The round with the median throughput.

@@ -5,7 +5,9 @@
 //! and noisy, so absolute figures drift while ratios hold. Record results, with the command
 //! that produced them, in docs/performance.md.
 
+mod bare;
 mod http_health;
+mod identity;
 mod load;
 
 use clap::{Parser, Subcommand};
@@ -22,11 +24,15 @@ struct Cli {
 enum Bench {
     /// HTTP round trip of GET /health/live on the full stack vs a bare axum server.
     HttpHealth(load::LoadArgs),
+    /// Guest inits, account logins and profile reads through head, in the `up` and/or
+    /// `split` shape, vs a bare axum server.
+    Identity(identity::IdentityArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.bench {
         Bench::HttpHealth(args) => http_health::run(args),
+        Bench::Identity(args) => identity::run(args),
     }
 }

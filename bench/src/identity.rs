@@ -1,0 +1,519 @@
+//! Identity under load: guest creation, account login and authenticated profile reads
+//! through head's public API, against a bare axum hello-world measured in the same run.
+//!
+//! Two shapes:
+//! - `up`: every service in one process, SQLite in a fresh data dir, in-process bus;
+//! - `split`: an auth and a head process-equivalent (`serve auth`, `serve head`), each on
+//!   its own runtime and port in this process, head calling auth over HTTP, both on a
+//!   fresh PostgreSQL database and the Redis bus.
+//!
+//! Passwords are hashed with the production Argon2 parameters: logins are slow on purpose
+//! and the figure says how slow. Auth's per-IP and per-username rate limits are raised,
+//! since every request comes from 127.0.0.1.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use guildhall::platform::{self, Running, Shape};
+use guildhall::service::ServiceKind;
+use guildhall_config::Config;
+use serde_json::{Value, json};
+use sqlx::{Connection, PgConnection};
+
+use crate::load::{self, LoadArgs, Measurement, RequestTemplate};
+
+/// Rate limits per minute for the benchmark, far above anything two cores can do.
+const RAISED_LIMIT_PER_MINUTE: u32 = 100_000_000;
+/// The password of every benchmark account.
+const PASSWORD: &str = "correct horse battery staple";
+/// Setup requests (registrations, guest creations) in flight at once.
+const SETUP_CONCURRENCY: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShapeArg {
+    /// `guildhall up`: one process, SQLite, in-process bus.
+    Up,
+    /// `serve auth` + `serve head`: PostgreSQL and Redis.
+    Split,
+    /// Both, one after the other.
+    Both,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct IdentityArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Which deployment shape(s) to measure.
+    #[arg(long, value_enum, default_value = "up")]
+    pub shape: ShapeArg,
+    /// PostgreSQL server for the split shape: a `gh_bench_<random>` database is created on
+    /// it and dropped at the end.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    pub postgres_url: String,
+    /// Redis for the split shape's bus (a unique key prefix is used).
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    pub redis_url: String,
+}
+
+/// What is measured, in the order of the first round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Bare,
+    GuestInit,
+    Login,
+    Profile,
+}
+
+impl Target {
+    const ALL: [Target; 4] = [
+        Target::Bare,
+        Target::GuestInit,
+        Target::Login,
+        Target::Profile,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Target::Bare => "bare axum (baseline)",
+            Target::GuestInit => "POST /v1/guest/init",
+            Target::Login => "POST /v1/session/login",
+            Target::Profile => "GET /v1/profile",
+        }
+    }
+
+    fn short(self) -> &'static str {
+        match self {
+            Target::Bare => "bare",
+            Target::GuestInit => "guest init",
+            Target::Login => "login",
+            Target::Profile => "profile read",
+        }
+    }
+}
+
+pub fn run(args: IdentityArgs) -> anyhow::Result<()> {
+    let mut telemetry = Config::default().telemetry;
+    telemetry.log_filter = "warn".into();
+    std::mem::forget(guildhall_telemetry::init(&telemetry, "bench")?);
+
+    let shapes: &[ShapeArg] = match args.shape {
+        ShapeArg::Up => &[ShapeArg::Up],
+        ShapeArg::Split => &[ShapeArg::Split],
+        ShapeArg::Both => &[ShapeArg::Up, ShapeArg::Split],
+    };
+    let mut failures = Vec::new();
+    for (i, &shape) in shapes.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        failures.extend(run_shape(shape, &args)?);
+    }
+    anyhow::ensure!(
+        failures.is_empty(),
+        "requests failed during the benchmark:\n  {}",
+        failures.join("\n  ")
+    );
+    Ok(())
+}
+
+/// The configuration both shapes start from: a free port, quiet logs, production Argon2
+/// parameters, raised rate limits.
+fn bench_config(data_dir: &std::path::Path) -> anyhow::Result<Config> {
+    let mut config = Config {
+        data_dir: data_dir.to_owned(),
+        ..Default::default()
+    };
+    config.http.listen = "127.0.0.1:0".parse()?;
+    config.telemetry.log_filter = "warn".into();
+    config.auth.login_per_ip_per_minute = RAISED_LIMIT_PER_MINUTE;
+    config.auth.login_per_username_per_minute = RAISED_LIMIT_PER_MINUTE;
+    config.auth.register_per_ip_per_minute = RAISED_LIMIT_PER_MINUTE;
+    let defaults = guildhall_config::AuthConfig::default();
+    anyhow::ensure!(
+        (config.auth.argon2_memory_kib, config.auth.argon2_iterations)
+            == (defaults.argon2_memory_kib, defaults.argon2_iterations),
+        "the benchmark must hash passwords with the production Argon2 parameters"
+    );
+    Ok(config)
+}
+
+fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()?)
+}
+
+/// A PostgreSQL database made for one run, dropped (with `FORCE`) when this is dropped.
+struct BenchDatabase {
+    name: String,
+    url: String,
+    admin_url: String,
+}
+
+impl BenchDatabase {
+    async fn create(admin_url: &str) -> anyhow::Result<Self> {
+        let name = format!("gh_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = PgConnection::connect(admin_url)
+            .await
+            .with_context(|| format!("connecting to PostgreSQL at {admin_url}"))?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .with_context(|| format!("creating database {name}"))?;
+        let _ = conn.close().await;
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(base, _)| base)
+            .unwrap_or(admin_url);
+        let url = format!("{base}/{name}");
+        Ok(Self {
+            name,
+            url,
+            admin_url: admin_url.to_owned(),
+        })
+    }
+}
+
+impl Drop for BenchDatabase {
+    fn drop(&mut self) {
+        // May run inside a runtime, which cannot block on itself: use a thread with a
+        // runtime of its own.
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || -> anyhow::Result<()> {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let mut conn = PgConnection::connect(&admin_url).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await?;
+                let _ = conn.close().await;
+                anyhow::Ok(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("warning: could not drop database {}", self.name);
+        }
+    }
+}
+
+/// The processes of one shape. Fields drop in order: servers first, then their
+/// runtimes, then the database and data dirs.
+struct Deployment {
+    description: String,
+    /// Auth's configuration, as started (for printing its parameters).
+    auth: guildhall_config::AuthConfig,
+    /// Head's (or `up`'s) public address.
+    head: String,
+    /// The bare baseline's URL.
+    bare_url: String,
+    /// Started processes, each on its own runtime; shut down in this order.
+    processes: Vec<(Running, tokio::runtime::Runtime)>,
+    /// Keeps the bare server's runtime alive when it has one of its own.
+    _bare_runtime: Option<tokio::runtime::Runtime>,
+    database: Option<BenchDatabase>,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+impl Deployment {
+    fn shutdown(mut self) {
+        // Head before auth, as an orchestrator would stop them.
+        for (running, runtime) in self.processes.drain(..).rev() {
+            runtime.block_on(running.shutdown());
+        }
+        drop(self.database.take());
+    }
+}
+
+/// `up`: one runtime for the whole stack and the bare server, as in `http-health`.
+fn start_up() -> anyhow::Result<Deployment> {
+    let servers = runtime(2)?;
+    let dir = tempfile::tempdir()?;
+    let config = bench_config(dir.path())?;
+    let auth = config.auth.clone();
+    let (running, bare_url) = servers.block_on(async {
+        let running = platform::start(config, Shape::Up).await?;
+        anyhow::Ok((running, crate::bare::spawn().await?))
+    })?;
+    Ok(Deployment {
+        description: "up: every service in one process, SQLite in a fresh data dir, \
+                      in-process bus"
+            .into(),
+        auth,
+        head: running.http_addr().to_string(),
+        bare_url,
+        processes: vec![(running, servers)],
+        _bare_runtime: None,
+        database: None,
+        _dirs: vec![dir],
+    })
+}
+
+/// `split`: auth and head, each on a runtime of its own (as two processes would be), on
+/// a fresh PostgreSQL database and the Redis bus; the bare server on a third runtime.
+fn start_split(args: &IdentityArgs) -> anyhow::Result<Deployment> {
+    let setup = runtime(1)?;
+    let database = setup
+        .block_on(BenchDatabase::create(&args.postgres_url))
+        .context("the split shape needs PostgreSQL (see --postgres-url)")?;
+    drop(setup);
+    let prefix = format!("gh_bench:{}:", uuid::Uuid::new_v4().simple());
+    let internal_token = format!("bench-internal-{}", uuid::Uuid::new_v4().simple());
+    let (auth_dir, head_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let shared = |dir: &std::path::Path| -> anyhow::Result<Config> {
+        let mut config = bench_config(dir)?;
+        config.database.url = database.url.clone();
+        config.bus.url = args.redis_url.clone();
+        config.bus.key_prefix = prefix.clone();
+        config.auth.internal_token = internal_token.clone();
+        Ok(config)
+    };
+
+    let auth_config = shared(auth_dir.path())?;
+    let auth_params = auth_config.auth.clone();
+    let auth_rt = runtime(2)?;
+    let auth = auth_rt
+        .block_on(platform::start(
+            auth_config,
+            Shape::Serve(ServiceKind::Auth),
+        ))
+        .context("starting auth (is Redis up? see --redis-url)")?;
+    let mut head_config = shared(head_dir.path())?;
+    head_config.peers.auth = format!("http://{}", auth.http_addr());
+    let peer_timeout_ms = head_config.peers.request_timeout_ms;
+    let head_rt = runtime(2)?;
+    let head = head_rt
+        .block_on(platform::start(
+            head_config,
+            Shape::Serve(ServiceKind::Head),
+        ))
+        .context("starting head")?;
+    let bare_rt = runtime(2)?;
+    let bare_url = bare_rt.block_on(crate::bare::spawn())?;
+    Ok(Deployment {
+        description: format!(
+            "split: auth and head as two process-equivalents (2-thread runtime each), \
+             head -> auth over HTTP (default {peer_timeout_ms} ms timeout and circuit breaker), \
+             PostgreSQL database {}, Redis bus (prefix {prefix})",
+            database.name
+        ),
+        auth: auth_params,
+        head: head.http_addr().to_string(),
+        bare_url,
+        processes: vec![(auth, auth_rt), (head, head_rt)],
+        _bare_runtime: Some(bare_rt),
+        database: Some(database),
+        _dirs: vec![auth_dir, head_dir],
+    })
+}
+
+/// Sends one setup request and returns its JSON body, failing unless the status is `want`.
+async fn call(head: &str, request: RequestTemplate, want: u16) -> anyhow::Result<Value> {
+    let (status, body) = load::send_once(head, &request)
+        .await
+        .with_context(|| format!("{} {}", request.method, request.path))?;
+    anyhow::ensure!(
+        status.as_u16() == want,
+        "{} {}: expected {want}, got {status}: {}",
+        request.method,
+        request.path,
+        String::from_utf8_lossy(&body)
+    );
+    Ok(serde_json::from_slice(&body)?)
+}
+
+/// Waits until head answers `/health/ready` (head in the split shape needs auth's keys).
+async fn ready(head: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let probe = load::send_once(head, &RequestTemplate::get("/health/ready")).await;
+        match probe {
+            Ok((status, _)) if status.is_success() => return Ok(()),
+            Ok((status, body)) if Instant::now() > deadline => anyhow::bail!(
+                "not ready after 20 s: {status} {}",
+                String::from_utf8_lossy(&body)
+            ),
+            Err(err) if Instant::now() > deadline => {
+                return Err(err.context("not ready after 20 s"));
+            }
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+fn username(worker: usize) -> String {
+    format!("benchuser{worker}")
+}
+
+/// Registers one account per worker and creates one guest per worker; returns the guests'
+/// session tokens.
+async fn prepare(head: &str, workers: usize) -> anyhow::Result<Vec<String>> {
+    ready(head).await?;
+    let head = head.to_owned();
+    // A few at a time: registrations hash passwords, and a deep queue of them would outlast
+    // head's timeout for calls to auth in the split shape.
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(SETUP_CONCURRENCY));
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..workers {
+        let (head, gate) = (head.clone(), gate.clone());
+        tasks.spawn(async move {
+            let _permit = gate.acquire_owned().await?;
+            let name = username(worker);
+            let register = RequestTemplate::post_json(
+                "/v1/accounts",
+                &json!({"username": name, "password": PASSWORD, "email": format!("{name}@example.com")}),
+            );
+            call(&head, register, 201).await?;
+            let guest = call(
+                &head,
+                RequestTemplate::post_json("/v1/guest/init", &json!({})),
+                201,
+            )
+            .await?;
+            let token = guest["session_token"]
+                .as_str()
+                .context("guest init answered without session_token")?
+                .to_owned();
+            anyhow::Ok((worker, token))
+        });
+    }
+    let mut tokens = vec![String::new(); workers];
+    while let Some(joined) = tasks.join_next().await {
+        let (worker, token) = joined??;
+        tokens[worker] = token;
+    }
+    Ok(tokens)
+}
+
+/// Measures one shape and prints its table; returns a description of each target that
+/// had errors in a measured round.
+fn run_shape(shape: ShapeArg, args: &IdentityArgs) -> anyhow::Result<Vec<String>> {
+    let deployment = match shape {
+        ShapeArg::Split => start_split(args)?,
+        _ => start_up()?,
+    };
+    let client = runtime(2)?;
+    let workers = args.load.concurrency.max(1);
+    let prepared = Instant::now();
+    let tokens = client
+        .block_on(prepare(&deployment.head, workers))
+        .context("preparing accounts and guests")?;
+    let prepared = prepared.elapsed();
+
+    let (bare_authority, bare_path) = load::split_url(&deployment.bare_url);
+    let template = |target: Target, worker: usize| match target {
+        Target::Bare => RequestTemplate::get(&bare_path),
+        Target::GuestInit => RequestTemplate::post_json("/v1/guest/init", &json!({})),
+        Target::Login => RequestTemplate::post_json(
+            "/v1/session/login",
+            &json!({"username": username(worker), "password": PASSWORD}),
+        ),
+        Target::Profile => RequestTemplate::get("/v1/profile").bearer(&tokens[worker]),
+    };
+    let warmup = Duration::from_secs_f64(args.load.warmup);
+    let measure = Duration::from_secs_f64(args.load.duration);
+    let rounds = args.load.rounds.max(1);
+    let mut measured: Vec<Vec<Measurement>> = vec![Vec::new(); Target::ALL.len()];
+    for round in 0..rounds {
+        // Rotate which target goes first, so drift in machine load hits all alike.
+        for k in 0..Target::ALL.len() {
+            let index = (round + k) % Target::ALL.len();
+            let target = Target::ALL[index];
+            let authority = match target {
+                Target::Bare => bare_authority.as_str(),
+                _ => deployment.head.as_str(),
+            };
+            let drive = |duration| {
+                client.block_on(load::drive_with(authority, workers, duration, |worker| {
+                    template(target, worker)
+                }))
+            };
+            // Progress on stderr, so a profiler can be pointed at one target's phase.
+            eprintln!(
+                "identity: {} round {}/{rounds}: {} (warm-up, then measured)",
+                shape_name(shape),
+                round + 1,
+                target.short()
+            );
+            if !warmup.is_zero() {
+                drive(warmup);
+            }
+            let measurement = drive(measure);
+            let failed = measurement.errors > 0;
+            measured[index].push(measurement);
+            if failed && shape == ShapeArg::Split {
+                // Failed calls to auth may have opened head's circuit breaker: let it close,
+                // so one target's failure does not leak into the next target's figures.
+                std::thread::sleep(Duration::from_secs(
+                    Config::default().head.auth_breaker_cooldown_secs + 1,
+                ));
+            }
+        }
+    }
+
+    let mut failures = Vec::new();
+    let mut results = Vec::new();
+    for (index, rounds) in measured.into_iter().enumerate() {
+        let target = Target::ALL[index];
+        // Errors of every measured round count, not only the median round's.
+        let errors: u64 = rounds.iter().map(|m| m.errors).sum();
+        let first_error = rounds.iter().find_map(|m| m.first_error.clone());
+        let mut median = load::median(rounds);
+        median.errors = errors;
+        if errors > 0 {
+            failures.push(format!(
+                "{} ({}): {errors} error(s), first: {}",
+                target.label(),
+                shape_name(shape),
+                first_error.unwrap_or_default()
+            ));
+        }
+        results.push((target, median));
+    }
+
+    let auth = &deployment.auth;
+    println!(
+        "identity [{}], concurrency {workers}, {rounds} round(s) of {:.1}s after {:.1}s warm-up, median round",
+        deployment.description, args.load.duration, args.load.warmup
+    );
+    println!(
+        "argon2id: memory {} KiB, iterations {} (production defaults); rate limits raised for \
+         the benchmark (all load comes from 127.0.0.1): login/IP, login/username, register/IP \
+         = {RAISED_LIMIT_PER_MINUTE} per minute",
+        auth.argon2_memory_kib, auth.argon2_iterations
+    );
+    println!(
+        "setup: {workers} accounts registered, {workers} guests created in {:.2}s; \
+         errors = all measured rounds",
+        prepared.as_secs_f64()
+    );
+    load::header();
+    for (target, m) in &results {
+        load::row(target.label(), m);
+    }
+    let bare = &results[0].1;
+    for (target, m) in &results[1..] {
+        println!(
+            "ratio {}/bare: throughput {:.4}, p50 {:.1}x, p99 {:.1}x",
+            target.short(),
+            m.per_second() / bare.per_second(),
+            m.quantile_ms(0.5) / bare.quantile_ms(0.5),
+            m.quantile_ms(0.99) / bare.quantile_ms(0.99),
+        );
+    }
+
+    drop(client);
+    deployment.shutdown();
+    Ok(failures)
+}
+
+fn shape_name(shape: ShapeArg) -> &'static str {
+    match shape {
+        ShapeArg::Up => "up",
+        ShapeArg::Split => "split",
+        ShapeArg::Both => "both",
+    }
+}
