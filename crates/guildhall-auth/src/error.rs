@@ -13,6 +13,10 @@ pub enum AuthError {
     Invalid(String),
     #[error("too many attempts")]
     RateLimited { retry_after_secs: u64 },
+    /// Every password-hashing slot is taken: shed at once rather than queue past callers'
+    /// timeouts.
+    #[error("busy")]
+    Busy,
     #[error("user is banned")]
     Banned,
     #[error("not authenticated")]
@@ -48,6 +52,11 @@ impl From<AuthError> for ApiError {
                 ApiError::new(ErrorCode::RateLimited, "too many attempts; slow down")
                     .with_retry_after(retry_after_secs)
             }
+            AuthError::Busy => ApiError::new(
+                ErrorCode::RateLimited,
+                "the server is busy checking passwords; retry shortly",
+            )
+            .with_retry_after(1),
             AuthError::Banned => ApiError::new(ErrorCode::Banned, "this account is banned"),
             AuthError::Unauthorized => ApiError::new(
                 ErrorCode::Unauthorized,

@@ -53,7 +53,14 @@ pub struct AuthService {
     limits: Limits,
     /// Auth verifies access tokens too (logout, upgrades); kept current directly.
     verifier: Arc<Verifier>,
+    /// Argon2 runs at most one hash per core: more only thrash memory (19 MiB each) and
+    /// make every login slower. Callers wait briefly for a slot, then are shed.
+    hashing: tokio::sync::Semaphore,
 }
+
+/// How long a login waits for a hashing slot before being turned away (well under head's
+/// timeout for calls to auth).
+const HASH_SLOT_WAIT: Duration = Duration::from_millis(750);
 
 impl AuthService {
     /// Loads keys and revocations and starts the background work: key reloads on rotation,
@@ -78,6 +85,11 @@ impl AuthService {
             config,
             keys,
             verifier,
+            hashing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2),
+            ),
         });
         service
             .verifier
@@ -240,12 +252,7 @@ impl AuthService {
             Err(_) => None,
         };
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-        let passwords = self.passwords.clone();
-        let password = password.to_owned();
-        let matches =
-            tokio::task::spawn_blocking(move || passwords.verify(&password, stored.as_deref()))
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?;
+        let matches = self.verify_password(password, stored).await?;
         match user {
             Some(user) if matches => {
                 self.limits.succeeded(&key);
@@ -311,12 +318,9 @@ impl AuthService {
             .user_by_id(claims.sub)
             .await?
             .ok_or(AuthError::Unauthorized)?;
-        let stored = user.password_hash.clone();
-        let passwords = self.passwords.clone();
-        let current = current.to_owned();
-        let ok = tokio::task::spawn_blocking(move || passwords.verify(&current, stored.as_deref()))
-            .await
-            .map_err(|e| anyhow::anyhow!(e))?;
+        let ok = self
+            .verify_password(current, user.password_hash.clone())
+            .await?;
         if !ok {
             return Err(AuthError::InvalidCredentials);
         }
@@ -527,11 +531,39 @@ impl AuthService {
     async fn hash_password(&self, password: &str) -> Result<String, AuthError> {
         let passwords = self.passwords.clone();
         let password = password.to_owned();
-        Ok(
-            tokio::task::spawn_blocking(move || passwords.hash(&password))
-                .await
-                .map_err(|e| anyhow::anyhow!(e))??,
-        )
+        self.with_hashing_slot(move || passwords.hash(&password))
+            .await?
+            .map_err(AuthError::from)
+    }
+
+    /// Checks a password against a stored hash (or the decoy when there is none).
+    async fn verify_password(
+        &self,
+        password: &str,
+        stored: Option<String>,
+    ) -> Result<bool, AuthError> {
+        let passwords = self.passwords.clone();
+        let password = password.to_owned();
+        self.with_hashing_slot(move || passwords.verify(&password, stored.as_deref()))
+            .await
+    }
+
+    /// Runs Argon2 work on a blocking thread once a hashing slot is free; turns the caller
+    /// away with `Busy` if none frees up in time.
+    async fn with_hashing_slot<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AuthError> {
+        let _slot = match tokio::time::timeout(HASH_SLOT_WAIT, self.hashing.acquire()).await {
+            Ok(Ok(slot)) => slot,
+            _ => {
+                metrics::counter!("auth_hashing_shed_total").increment(1);
+                return Err(AuthError::Busy);
+            }
+        };
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| AuthError::Other(anyhow::anyhow!(e)))
     }
 
     /// Counts a failure and holds the answer back as failures repeat.

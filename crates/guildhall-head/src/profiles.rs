@@ -70,21 +70,25 @@ impl ProfileStore {
         kind: &str,
         now: i64,
     ) -> Result<Profile, sqlx::Error> {
-        with_pool!(&self.store, |pool| {
-            sqlx::query(
-                "INSERT INTO head_profiles (user_id, display_name, display_key, kind, version, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, 1, $5, $5) ON CONFLICT (user_id) DO NOTHING",
-            )
-            .bind(user_id)
-            .bind(name.as_str())
-            .bind(name.comparison_key())
-            .bind(kind)
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected()
+        let sql = format!(
+            "INSERT INTO head_profiles (user_id, display_name, display_key, kind, version, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 1, $5, $5) ON CONFLICT (user_id) DO NOTHING RETURNING {COLUMNS}"
+        );
+        let inserted: Option<Row> = with_pool!(&self.store, |pool| {
+            sqlx::query_as(&sql)
+                .bind(user_id)
+                .bind(name.as_str())
+                .bind(name.comparison_key())
+                .bind(kind)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?
         });
-        self.get(user_id).await?.ok_or(sqlx::Error::RowNotFound)
+        match inserted {
+            Some(row) => Ok(row.into()),
+            // It existed: return what is there.
+            None => self.get(user_id).await?.ok_or(sqlx::Error::RowNotFound),
+        }
     }
 
     pub async fn get(&self, user_id: Uuid) -> Result<Option<Profile>, sqlx::Error> {

@@ -87,6 +87,9 @@ impl Store {
                     .busy_timeout(options.connect_timeout)
                     .foreign_keys(true);
                 let pool = SqlitePoolOptions::new()
+                    // A local file does not drop connections: skip the ping before each use
+                    // (a round trip to the connection's worker thread per query).
+                    .test_before_acquire(false)
                     .max_connections(options.max_connections)
                     .acquire_timeout(options.connect_timeout)
                     .connect_lazy_with(connect);

@@ -794,3 +794,50 @@ async fn login_is_rate_limited_per_username() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
 }
+
+#[tokio::test]
+async fn a_login_burst_is_shed_quickly_not_queued() {
+    // Slow hashing (256 MiB, 3 passes) so the burst outruns the hashing slots.
+    let Some(stack) = up(Db::Sqlite, |c| {
+        c.auth.argon2_memory_kib = 262_144;
+        c.auth.argon2_iterations = 3;
+        c.auth.login_per_ip_per_minute = 1_000;
+        c.auth.login_per_username_per_minute = 1_000;
+    })
+    .await
+    else {
+        return;
+    };
+    let api = Api::new(&stack.base);
+    api.account("clara", "impossible girl").await;
+    let started = std::time::Instant::now();
+    let logins: Vec<_> = (0..12)
+        .map(|_| {
+            let api = api.clone();
+            tokio::spawn(async move {
+                let response = api
+                    .http
+                    .post(format!("{}/v1/session/login", api.base))
+                    .json(&json!({"username": "clara", "password": "impossible girl"}))
+                    .send()
+                    .await
+                    .unwrap();
+                let retry_after = response.headers().get("retry-after").is_some();
+                (response.status().as_u16(), retry_after)
+            })
+        })
+        .collect();
+    let (mut ok, mut shed) = (0, 0);
+    for login in logins {
+        match login.await.unwrap() {
+            (200, _) => ok += 1,
+            (429, true) => shed += 1,
+            other => panic!("only 200 or 429 with Retry-After, got {other:?}"),
+        }
+    }
+    assert!(
+        ok >= 1 && shed >= 1,
+        "some served, the excess shed: {ok} ok, {shed} shed"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}

@@ -39,6 +39,15 @@ impl Deployment {
     }
 
     async fn start(&mut self, service: ServiceKind, auth_url: Option<&str>) -> (Running, Api) {
+        self.start_tuned(service, auth_url, |_| {}).await
+    }
+
+    async fn start_tuned(
+        &mut self,
+        service: ServiceKind,
+        auth_url: Option<&str>,
+        tune: impl FnOnce(&mut guildhall_config::Config),
+    ) -> (Running, Api) {
         let dir = tempfile::tempdir().unwrap();
         let mut config = test_config(dir.path());
         config.database.url = self.db.url().to_owned();
@@ -53,6 +62,7 @@ impl Deployment {
         if let Some(url) = auth_url {
             config.peers.auth = url.to_owned();
         }
+        tune(&mut config);
         self.dirs.push(dir);
         let running = platform::start(config, Shape::Serve(service))
             .await
@@ -329,4 +339,48 @@ async fn key_rotation_reaches_auth_and_heads_while_old_tokens_stay_valid() {
         kids.contains(&old_kid.as_str()) && kids.contains(&new_kid.as_str()),
         "{kids:?}"
     );
+}
+
+#[tokio::test]
+async fn a_login_burst_does_not_open_heads_circuit_to_auth() {
+    let Some(mut deployment) = Deployment::new().await else {
+        return;
+    };
+    let (_auth, auth_api) = deployment
+        .start_tuned(ServiceKind::Auth, None, |c| {
+            c.auth.argon2_memory_kib = 262_144;
+            c.auth.argon2_iterations = 3;
+            c.auth.login_per_username_per_minute = 1_000;
+        })
+        .await;
+    let (_head, head) = deployment
+        .start_tuned(ServiceKind::Head, Some(&auth_api.base), |c| {
+            c.peers.request_timeout_ms = 2000;
+            c.head.auth_breaker_cooldown_secs = 30;
+        })
+        .await;
+    head.account("yaz", "sheffield police").await;
+    let logins: Vec<_> = (0..12)
+        .map(|_| {
+            let head = head.clone();
+            tokio::spawn(async move {
+                head.post(
+                    "/v1/session/login",
+                    None,
+                    json!({"username": "yaz", "password": "sheffield police"}),
+                )
+                .await
+            })
+        })
+        .collect();
+    for login in logins {
+        let (status, body) = login.await.unwrap();
+        assert!(
+            status == 200 || (status == 429 && body["error"]["code"] == "rate_limited"),
+            "{status}: {body}"
+        );
+    }
+    // A breaker opened by the burst would fail this for 30 s.
+    let (status, body) = head.post("/v1/guest/init", None, json!({})).await;
+    assert_eq!(status, 201, "{body}");
 }

@@ -71,7 +71,6 @@ async fn open_store(config: &Config) -> anyhow::Result<guildhall_store::Store> {
 
 /// Runs `running` until SIGINT/SIGTERM, then shuts it down cleanly.
 async fn until_signal(running: crate::platform::Running) -> ExitCode {
-    crate::shutdown::on_signal(running.platform.shutdown.clone());
     running.platform.shutdown.cancelled().await;
     if running.shutdown().await {
         ExitCode::SUCCESS

@@ -15,6 +15,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let service = args.service.name();
     let _telemetry = guildhall_telemetry::init(&config.telemetry, service)?;
     let running = platform::start(config, Shape::Serve(args.service)).await?;
+    // Before the banner: a signal right after it must shut down cleanly.
+    crate::shutdown::on_signal(running.platform.shutdown.clone())?;
     println!(
         "guildhall {service} listening on http://{}",
         running.http_addr()

@@ -21,6 +21,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
     let _telemetry = guildhall_telemetry::init(&config.telemetry, "up")?;
     let data_dir = config.data_dir.clone();
     let running = platform::start(config, Shape::Up).await?;
+    // Before the banner: a signal right after it must shut down cleanly.
+    crate::shutdown::on_signal(running.platform.shutdown.clone())?;
     let base = format!("http://{}", running.http_addr());
     // The banner goes to stdout; logs go to stderr.
     println!("Guildhall is up.");
