@@ -1,6 +1,6 @@
 //! Auth's tables (`auth_*`), through whichever backend the store holds.
 
-use guildhall_store::{Store, with_pool};
+use guildhall_store::{Store, with_pool, write_with_pool};
 use uuid::Uuid;
 
 /// One row of `auth_users`.
@@ -105,7 +105,7 @@ impl AuthStore {
         user: &NewUser,
         session: &NewSession,
     ) -> Result<(), InsertError> {
-        with_pool!(&self.store, |pool| {
+        write_with_pool!(&self.store, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO auth_users (id, kind, username, email, password_hash, guest_secret_hash, created_at, updated_at)
@@ -127,7 +127,7 @@ impl AuthStore {
     }
 
     pub async fn insert_session(&self, session: &NewSession) -> Result<(), sqlx::Error> {
-        let _ = with_pool!(&self.store, |pool| insert_session!(session, pool));
+        let _ = write_with_pool!(&self.store, |pool| insert_session!(session, pool));
         Ok(())
     }
 
@@ -156,7 +156,7 @@ impl AuthStore {
         password_hash: &str,
         now: i64,
     ) -> Result<bool, InsertError> {
-        let done = with_pool!(&self.store, |pool| {
+        let done = write_with_pool!(&self.store, |pool| {
             sqlx::query(
                 "UPDATE auth_users SET kind = 'account', username = $2, email = $3, password_hash = $4,
                  guest_secret_hash = NULL, updated_at = $5 WHERE id = $1 AND kind = 'guest'",
@@ -181,7 +181,7 @@ impl AuthStore {
         new_hash: &[u8],
         now: i64,
     ) -> Result<Option<(Uuid, Uuid)>, sqlx::Error> {
-        Ok(with_pool!(&self.store, |pool| {
+        Ok(write_with_pool!(&self.store, |pool| {
             let mut tx = pool.begin().await?;
             let row: Option<(Uuid, Uuid)> = sqlx::query_as(
                 "UPDATE auth_sessions SET refresh_hash = $2, last_used_at = $3
@@ -223,7 +223,7 @@ impl AuthStore {
         reason: &str,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
-        let affected = with_pool!(&self.store, |pool| {
+        let affected = write_with_pool!(&self.store, |pool| {
             sqlx::query(
                 "UPDATE auth_sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL",
             )
@@ -248,7 +248,7 @@ impl AuthStore {
         new_password_hash: Option<&str>,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        with_pool!(&self.store, |pool| {
+        write_with_pool!(&self.store, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "UPDATE auth_users SET tokens_valid_after = $2, updated_at = $3,
@@ -278,7 +278,7 @@ impl AuthStore {
     }
 
     pub async fn set_unbanned(&self, user_id: Uuid, now: i64) -> Result<bool, sqlx::Error> {
-        let affected = with_pool!(&self.store, |pool| {
+        let affected = write_with_pool!(&self.store, |pool| {
             sqlx::query("UPDATE auth_users SET banned_at = NULL, updated_at = $2 WHERE id = $1")
                 .bind(user_id)
                 .bind(now)
@@ -323,7 +323,7 @@ impl AuthStore {
     }
 
     pub async fn insert_key(&self, kid: &str, der: &[u8], now: i64) -> Result<(), sqlx::Error> {
-        with_pool!(&self.store, |pool| {
+        write_with_pool!(&self.store, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query("UPDATE auth_signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
                 .bind(now)

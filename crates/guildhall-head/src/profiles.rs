@@ -3,7 +3,7 @@
 
 use guildhall_auth::api::rfc3339;
 use guildhall_names::DisplayName;
-use guildhall_store::{Store, with_pool};
+use guildhall_store::{Store, with_pool, write_with_pool};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -74,7 +74,7 @@ impl ProfileStore {
             "INSERT INTO head_profiles (user_id, display_name, display_key, kind, version, created_at, updated_at)
              VALUES ($1, $2, $3, $4, 1, $5, $5) ON CONFLICT (user_id) DO NOTHING RETURNING {COLUMNS}"
         );
-        let inserted: Option<Row> = with_pool!(&self.store, |pool| {
+        let inserted: Option<Row> = write_with_pool!(&self.store, |pool| {
             sqlx::query_as(&sql)
                 .bind(user_id)
                 .bind(name.as_str())
@@ -112,7 +112,7 @@ impl ProfileStore {
             "UPDATE head_profiles SET display_name = $2, display_key = $3, version = version + 1, updated_at = $4
              WHERE user_id = $1 AND ($5 = 0 OR version = $5) RETURNING {COLUMNS}"
         );
-        let row: Option<Row> = with_pool!(&self.store, |pool| {
+        let row: Option<Row> = write_with_pool!(&self.store, |pool| {
             sqlx::query_as(&sql)
                 .bind(user_id)
                 .bind(name.as_str())
@@ -133,7 +133,7 @@ impl ProfileStore {
 
     /// Marks the profile as belonging to an account (after a guest upgrade).
     pub async fn set_kind(&self, user_id: Uuid, kind: &str, now: i64) -> Result<(), sqlx::Error> {
-        with_pool!(&self.store, |pool| {
+        write_with_pool!(&self.store, |pool| {
             sqlx::query("UPDATE head_profiles SET kind = $2, version = version + 1, updated_at = $3 WHERE user_id = $1")
                 .bind(user_id)
                 .bind(kind)
@@ -147,7 +147,7 @@ impl ProfileStore {
 
     /// Records that `user_id`'s username has this skeleton.
     pub async fn claim_username(&self, skeleton: &str, user_id: Uuid) -> Result<(), sqlx::Error> {
-        with_pool!(&self.store, |pool| {
+        write_with_pool!(&self.store, |pool| {
             sqlx::query("INSERT INTO head_username_skeletons (skeleton, user_id) VALUES ($1, $2) ON CONFLICT (skeleton) DO NOTHING")
                 .bind(skeleton)
                 .bind(user_id)
@@ -200,7 +200,7 @@ impl ProfileStore {
         rows: &[crate::import::Planned],
         now: i64,
     ) -> Result<u64, sqlx::Error> {
-        Ok(with_pool!(&self.store, |pool| {
+        Ok(write_with_pool!(&self.store, |pool| {
             let mut tx = pool.begin().await?;
             let mut inserted = 0;
             for row in rows {
@@ -227,7 +227,7 @@ impl ProfileStore {
 
     /// Removes exactly the profiles one import batch created.
     pub async fn rollback_import(&self, batch: &str) -> Result<u64, sqlx::Error> {
-        Ok(with_pool!(&self.store, |pool| {
+        Ok(write_with_pool!(&self.store, |pool| {
             sqlx::query("DELETE FROM head_profiles WHERE import_batch = $1")
                 .bind(batch)
                 .execute(pool)

@@ -1,6 +1,6 @@
 //! The `players_*` tables.
 
-use guildhall_store::{Store, with_pool};
+use guildhall_store::{Store, with_pool, write_with_pool};
 use uuid::Uuid;
 
 /// A character row as stored.
@@ -91,7 +91,7 @@ impl PlayersStore {
 
     /// Writes rows in one transaction, as `instance`; returns how many rows changed.
     pub async fn write_batch(&self, rows: &[Row], instance: &str) -> Result<u64, sqlx::Error> {
-        Ok(with_pool!(&self.store, |pool| {
+        Ok(write_with_pool!(&self.store, |pool| {
             let mut tx = pool.begin().await?;
             let mut changed = 0;
             for row in rows {
@@ -104,7 +104,7 @@ impl PlayersStore {
 
     /// Writes one row as `instance`; `true` if it changed the stored state.
     pub async fn write_one(&self, row: &Row, instance: &str) -> Result<bool, sqlx::Error> {
-        Ok(with_pool!(&self.store, |pool| upsert!(row, instance, pool)) == 1)
+        Ok(write_with_pool!(&self.store, |pool| upsert!(row, instance, pool)) == 1)
     }
 
     /// The instance holding `owner`'s lease and until when (Unix ms), if any.
@@ -125,7 +125,7 @@ impl PlayersStore {
         now_ms: i64,
         until_ms: i64,
     ) -> Result<bool, sqlx::Error> {
-        let taken = with_pool!(&self.store, |pool| {
+        let taken = write_with_pool!(&self.store, |pool| {
             sqlx::query(
                 "INSERT INTO players_leases (owner, instance, expires_at) VALUES ($1, $2, $3)
                  ON CONFLICT (owner) DO UPDATE SET instance = excluded.instance, expires_at = excluded.expires_at
@@ -148,7 +148,7 @@ impl PlayersStore {
         instance: &str,
         until_ms: i64,
     ) -> Result<Vec<Uuid>, sqlx::Error> {
-        let owners: Vec<String> = with_pool!(&self.store, |pool| {
+        let owners: Vec<String> = write_with_pool!(&self.store, |pool| {
             sqlx::query("UPDATE players_leases SET expires_at = $2 WHERE instance = $1")
                 .bind(instance)
                 .bind(until_ms)
@@ -171,7 +171,7 @@ impl PlayersStore {
         instance: &str,
         owner: Option<Uuid>,
     ) -> Result<(), sqlx::Error> {
-        with_pool!(&self.store, |pool| {
+        write_with_pool!(&self.store, |pool| {
             sqlx::query(
                 "DELETE FROM players_leases WHERE instance = $1 AND ($2 = '' OR owner = $2)",
             )
@@ -190,7 +190,7 @@ impl PlayersStore {
 
     pub async fn dead_letter(&self, row: &Row, error: &str, now: i64) -> Result<(), sqlx::Error> {
         let json = serde_json::to_string(row).expect("rows serialize");
-        with_pool!(&self.store, |pool| {
+        write_with_pool!(&self.store, |pool| {
             sqlx::query(
                 "INSERT INTO players_dead_letters (character_id, version, row_json, error, failed_at) VALUES ($1, $2, $3, $4, $5)",
             )
@@ -230,7 +230,7 @@ impl PlayersStore {
         });
         let Some(json) = json else { return Ok(None) };
         let row: Row = serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        let changed = with_pool!(&self.store, |pool| {
+        let changed = write_with_pool!(&self.store, |pool| {
             sqlx::query(
                 "INSERT INTO players_characters (id, owner, version, state, idempotency, deleted_at, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -250,7 +250,7 @@ impl PlayersStore {
             .await?
             .rows_affected()
         }) == 1;
-        with_pool!(&self.store, |pool| {
+        write_with_pool!(&self.store, |pool| {
             sqlx::query("UPDATE players_dead_letters SET replayed_at = $2 WHERE id = $1")
                 .bind(dead_letter)
                 .bind(now)

@@ -1,6 +1,6 @@
 //! Installation facts kept in `guildhall_meta`.
 
-use crate::{Store, StoreError, with_pool};
+use crate::{Store, StoreError, with_pool, write_with_pool};
 
 impl Store {
     /// Reads one installation fact.
@@ -16,7 +16,7 @@ impl Store {
     /// Stores `value` under `key` unless the key already has a value; returns the value in
     /// force afterwards (so concurrent first starts agree on one installation id).
     pub async fn meta_get_or_insert(&self, key: &str, value: &str) -> Result<String, StoreError> {
-        with_pool!(self, |pool| {
+        write_with_pool!(self, |pool| {
             sqlx::query("INSERT INTO guildhall_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
                 .bind(key)
                 .bind(value)

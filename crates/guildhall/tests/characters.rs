@@ -583,7 +583,8 @@ async fn poisoned_rows_go_to_dead_letters_and_replay(db: Db) {
     .unwrap();
     // A row-specific failure while the database stays up: a trigger refusing one name.
     match &store {
-        Store::Sqlite(pool) => {
+        Store::Sqlite(sqlite) => {
+            let pool = sqlite.pool();
             for event in ["INSERT", "UPDATE"] {
                 sqlx::query(&format!(
                     "CREATE TRIGGER poison_{event} BEFORE {event} ON players_characters
@@ -646,7 +647,8 @@ async fn poisoned_rows_go_to_dead_letters_and_replay(db: Db) {
 
     // The operator fixes the cause and replays.
     match &store {
-        Store::Sqlite(pool) => {
+        Store::Sqlite(sqlite) => {
+            let pool = sqlite.pool();
             for event in ["INSERT", "UPDATE"] {
                 sqlx::query(&format!("DROP TRIGGER poison_{event}"))
                     .execute(pool)
