@@ -1,6 +1,7 @@
 //! Characters over real HTTP, on SQLite and PostgreSQL: intents, versions, ownership,
 //! idempotency, and the two write modes as the database sees them.
 
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -9,19 +10,6 @@ use guildhall_store::{Store, StoreOptions, with_pool};
 use reqwest::Method;
 use serde_json::{Value, json};
 use support::{Api, Db, Stack, expect_error, token, up};
-
-macro_rules! on_both_stores {
-    ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn sqlite() { super::$name(super::Db::Sqlite).await }
-                #[tokio::test]
-                async fn postgres() { super::$name(super::Db::Postgres).await }
-            }
-        )+
-    };
-}
 
 on_both_stores!(
     create_read_and_ownership,

@@ -1,24 +1,11 @@
 //! Every identity route over real HTTP, success and failure, on SQLite and on PostgreSQL.
 
+#[macro_use]
 mod support;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 use support::{Api, Db, expect_error, token, up};
-
-/// Runs one scenario against both stores.
-macro_rules! on_both_stores {
-    ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn sqlite() { super::$name(super::Db::Sqlite).await }
-                #[tokio::test]
-                async fn postgres() { super::$name(super::Db::Postgres).await }
-            }
-        )+
-    };
-}
 
 on_both_stores!(
     guests,

@@ -1,6 +1,20 @@
 //! Starting platforms for integration tests and speaking JSON to them.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
+
+/// Runs each named scenario (an `async fn(Db)`) as two tests: on SQLite and on PostgreSQL.
+macro_rules! on_both_stores {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() { super::$name(super::Db::Sqlite).await }
+                #[tokio::test]
+                async fn postgres() { super::$name(super::Db::Postgres).await }
+            }
+        )+
+    };
+}
 
 use guildhall::platform::{self, Running, Shape};
 use guildhall_testkit::pg::TestDatabase;
