@@ -17,10 +17,10 @@ use anyhow::Context;
 use guildhall::platform::{self, Running, Shape};
 use guildhall::service::ServiceKind;
 use guildhall_config::Config;
-use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection};
+use serde_json::json;
 
 use crate::load::{self, LoadArgs, Measurement, RequestTemplate};
+use crate::stack::{self, BenchDatabase, call, ready, runtime};
 
 /// Rate limits per minute for the benchmark, far above anything two cores can do.
 const RAISED_LIMIT_PER_MINUTE: u32 = 100_000_000;
@@ -92,9 +92,7 @@ impl Target {
 }
 
 pub fn run(args: IdentityArgs) -> anyhow::Result<()> {
-    let mut telemetry = Config::default().telemetry;
-    telemetry.log_filter = "warn".into();
-    std::mem::forget(guildhall_telemetry::init(&telemetry, "bench")?);
+    stack::quiet_telemetry()?;
 
     let shapes: &[ShapeArg] = match args.shape {
         ShapeArg::Up => &[ShapeArg::Up],
@@ -119,12 +117,7 @@ pub fn run(args: IdentityArgs) -> anyhow::Result<()> {
 /// The configuration both shapes start from: a free port, quiet logs, production Argon2
 /// parameters, raised rate limits.
 fn bench_config(data_dir: &std::path::Path) -> anyhow::Result<Config> {
-    let mut config = Config {
-        data_dir: data_dir.to_owned(),
-        ..Default::default()
-    };
-    config.http.listen = "127.0.0.1:0".parse()?;
-    config.telemetry.log_filter = "warn".into();
+    let mut config = stack::base_config(data_dir)?;
     config.auth.login_per_ip_per_minute = RAISED_LIMIT_PER_MINUTE;
     config.auth.login_per_username_per_minute = RAISED_LIMIT_PER_MINUTE;
     config.auth.register_per_ip_per_minute = RAISED_LIMIT_PER_MINUTE;
@@ -135,69 +128,6 @@ fn bench_config(data_dir: &std::path::Path) -> anyhow::Result<Config> {
         "the benchmark must hash passwords with the production Argon2 parameters"
     );
     Ok(config)
-}
-
-fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()?)
-}
-
-/// A PostgreSQL database made for one run, dropped (with `FORCE`) when this is dropped.
-struct BenchDatabase {
-    name: String,
-    url: String,
-    admin_url: String,
-}
-
-impl BenchDatabase {
-    async fn create(admin_url: &str) -> anyhow::Result<Self> {
-        let name = format!("gh_bench_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::connect(admin_url)
-            .await
-            .with_context(|| format!("connecting to PostgreSQL at {admin_url}"))?;
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .with_context(|| format!("creating database {name}"))?;
-        let _ = conn.close().await;
-        let base = admin_url
-            .rsplit_once('/')
-            .map(|(base, _)| base)
-            .unwrap_or(admin_url);
-        let url = format!("{base}/{name}");
-        Ok(Self {
-            name,
-            url,
-            admin_url: admin_url.to_owned(),
-        })
-    }
-}
-
-impl Drop for BenchDatabase {
-    fn drop(&mut self) {
-        // May run inside a runtime, which cannot block on itself: use a thread with a
-        // runtime of its own.
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || -> anyhow::Result<()> {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async {
-                let mut conn = PgConnection::connect(&admin_url).await?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await?;
-                let _ = conn.close().await;
-                anyhow::Ok(())
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("warning: could not drop database {}", self.name);
-        }
-    }
 }
 
 /// The processes of one shape. Fields drop in order: servers first, then their
@@ -308,40 +238,6 @@ fn start_split(args: &IdentityArgs) -> anyhow::Result<Deployment> {
         database: Some(database),
         _dirs: vec![auth_dir, head_dir],
     })
-}
-
-/// Sends one setup request and returns its JSON body, failing unless the status is `want`.
-async fn call(head: &str, request: RequestTemplate, want: u16) -> anyhow::Result<Value> {
-    let (status, body) = load::send_once(head, &request)
-        .await
-        .with_context(|| format!("{} {}", request.method, request.path))?;
-    anyhow::ensure!(
-        status.as_u16() == want,
-        "{} {}: expected {want}, got {status}: {}",
-        request.method,
-        request.path,
-        String::from_utf8_lossy(&body)
-    );
-    Ok(serde_json::from_slice(&body)?)
-}
-
-/// Waits until head answers `/health/ready` (head in the split shape needs auth's keys).
-async fn ready(head: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let probe = load::send_once(head, &RequestTemplate::get("/health/ready")).await;
-        match probe {
-            Ok((status, _)) if status.is_success() => return Ok(()),
-            Ok((status, body)) if Instant::now() > deadline => anyhow::bail!(
-                "not ready after 20 s: {status} {}",
-                String::from_utf8_lossy(&body)
-            ),
-            Err(err) if Instant::now() > deadline => {
-                return Err(err.context("not ready after 20 s"));
-            }
-            _ => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
 }
 
 fn username(worker: usize) -> String {

@@ -134,12 +134,57 @@ pub async fn drive_with(
     duration: Duration,
     template: impl Fn(usize) -> RequestTemplate,
 ) -> Measurement {
+    let sessions = (0..concurrency).map(|i| Fixed(template(i))).collect();
+    drive_sessions(authority, duration, sessions).await.0
+}
+
+/// One worker's requests when each depends on the answers before it (a version to send
+/// back, a cursor over the worker's own objects).
+pub trait Session: Send + 'static {
+    /// The request to send next (a reference, so a session can keep its requests and
+    /// change only what changes, such as the body).
+    fn next_request(&mut self) -> &RequestTemplate;
+    /// Judges the answer to the request last returned by `next_request`. `Err` counts it
+    /// as an error, with the description as `first_error`.
+    fn on_response(&mut self, status: hyper::StatusCode, body: &[u8]) -> Result<(), String>;
+}
+
+/// The same request again and again; any 2xx is a success.
+struct Fixed(RequestTemplate);
+
+impl Session for Fixed {
+    fn next_request(&mut self) -> &RequestTemplate {
+        &self.0
+    }
+
+    fn on_response(&mut self, status: hyper::StatusCode, body: &[u8]) -> Result<(), String> {
+        if status.is_success() {
+            Ok(())
+        } else {
+            let text = String::from_utf8_lossy(&body[..body.len().min(300)]);
+            Err(format!("{status}: {text}"))
+        }
+    }
+}
+
+/// Like [`drive_with`], with one worker per session, each asking its session for every
+/// request and showing it every answer (status and body); the sessions are handed back
+/// afterwards, so their state carries over to the next run. Every request a worker sends
+/// gets its answer before the worker stops (nothing is cancelled mid-flight), so a
+/// session's state matches the server's unless a transport error lost an answer. A
+/// transport error or an answer the session refuses counts as an error (not timed) and
+/// the worker reconnects. Latency is taken before `on_response` runs.
+pub async fn drive_sessions<S: Session>(
+    authority: &str,
+    duration: Duration,
+    sessions: Vec<S>,
+) -> (Measurement, Vec<S>) {
     let started = Instant::now();
     let deadline = started + duration;
-    let workers: Vec<_> = (0..concurrency)
-        .map(|worker| {
+    let workers: Vec<_> = sessions
+        .into_iter()
+        .map(|mut session| {
             let authority = authority.to_owned();
-            let template = template(worker);
             tokio::spawn(async move {
                 let mut histogram =
                     Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
@@ -169,47 +214,35 @@ pub async fn drive_with(
                     };
                     tokio::spawn(connection);
                     while Instant::now() < deadline {
-                        let request = template.build(&authority);
+                        let request = session.next_request().build(&authority);
                         let sent = Instant::now();
-                        let good = match sender.send_request(request).await {
+                        let answered = match sender.send_request(request).await {
                             Ok(response) => {
                                 let status = response.status();
-                                let body = response.into_body().collect().await;
-                                match body {
-                                    Ok(_) if status.is_success() => true,
-                                    Ok(body) => {
-                                        first_error.get_or_insert_with(|| {
-                                            let body = body.to_bytes();
-                                            let text = String::from_utf8_lossy(
-                                                &body[..body.len().min(300)],
-                                            );
-                                            format!("{status}: {text}")
-                                        });
-                                        false
-                                    }
-                                    Err(err) => {
-                                        first_error.get_or_insert_with(|| {
-                                            format!("{status}, body: {err}")
-                                        });
-                                        false
-                                    }
+                                match response.into_body().collect().await {
+                                    Ok(body) => Ok((status, body.to_bytes(), sent.elapsed())),
+                                    Err(err) => Err(format!("{status}, body: {err}")),
                                 }
                             }
-                            Err(err) => {
-                                first_error.get_or_insert_with(|| format!("request: {err}"));
-                                false
-                            }
+                            Err(err) => Err(format!("request: {err}")),
                         };
-                        if good {
-                            ok += 1;
-                            let _ = histogram.record(sent.elapsed().as_micros().max(1) as u64);
-                        } else {
-                            errors += 1;
-                            continue 'connect;
+                        let judged = answered.and_then(|(status, body, latency)| {
+                            session.on_response(status, &body).map(|()| latency)
+                        });
+                        match judged {
+                            Ok(latency) => {
+                                ok += 1;
+                                let _ = histogram.record(latency.as_micros().max(1) as u64);
+                            }
+                            Err(error) => {
+                                errors += 1;
+                                first_error.get_or_insert(error);
+                                continue 'connect;
+                            }
                         }
                     }
                 }
-                (ok, errors, histogram, first_error)
+                (ok, errors, histogram, first_error, session)
             })
         })
         .collect();
@@ -220,17 +253,19 @@ pub async fn drive_with(
         latency_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("bounds"),
         first_error: None,
     };
+    let mut sessions = Vec::with_capacity(workers.len());
     for worker in workers {
-        let (ok, errors, histogram, first_error) = worker.await.expect("worker");
+        let (ok, errors, histogram, first_error, session) = worker.await.expect("worker");
         total.requests += ok;
         total.errors += errors;
         total.latency_us.add(histogram).expect("same bounds");
         if total.first_error.is_none() {
             total.first_error = first_error;
         }
+        sessions.push(session);
     }
     total.elapsed = started.elapsed();
-    total
+    (total, sessions)
 }
 
 /// Sends one request on a fresh connection and returns the status and body (for setting

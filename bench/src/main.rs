@@ -6,9 +6,11 @@
 //! that produced them, in docs/performance.md.
 
 mod bare;
+mod characters;
 mod http_health;
 mod identity;
 mod load;
+mod stack;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +29,9 @@ enum Bench {
     /// Guest inits, account logins and profile reads through head, in the `up` and/or
     /// `split` shape, vs a bare axum server.
     Identity(identity::IdentityArgs),
+    /// Character intents per second and row writes per intent, write-behind vs
+    /// write-through, on PostgreSQL.
+    Characters(characters::CharactersArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,5 +39,6 @@ fn main() -> anyhow::Result<()> {
     match cli.bench {
         Bench::HttpHealth(args) => http_health::run(args),
         Bench::Identity(args) => identity::run(args),
+        Bench::Characters(args) => characters::run(args),
     }
 }
