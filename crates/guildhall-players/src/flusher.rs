@@ -37,12 +37,16 @@ pub struct Flushed {
 
 /// Runs until `shutdown`, then flushes everything left (bounded by `final_deadline`).
 pub async fn run(players: Arc<Players>, shutdown: CancellationToken, final_deadline: Duration) {
-    let interval = Duration::from_millis(players.config.flush_interval_ms);
+    // A fixed rate, not a sleep after each flush: a flush that takes long under load must
+    // not stretch the window of acknowledged-but-unwritten changes beyond the interval.
+    let mut ticks = tokio::time::interval(Duration::from_millis(players.config.flush_interval_ms));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
     let mut attempts = HashMap::new();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
-            _ = tokio::time::sleep(interval) => {}
+            _ = ticks.tick() => {}
         }
         flush(&players, &mut attempts).await;
         players.cache.evict(players.config.cache_capacity);

@@ -295,3 +295,45 @@ async fn sync_loads_the_snapshot_then_follows_the_bus() {
     shutdown.cancel();
     task.await.unwrap();
 }
+
+#[test]
+fn the_verified_cache_never_vouches_for_a_different_signature() {
+    let (signer, verifier, _) = setup();
+    let now = now_unix();
+    let token = signer.sign(&claims(now, now + 60));
+    assert!(
+        verifier.verify_access(&token).is_ok(),
+        "verified once, now cached"
+    );
+    // Same header and payload, another signature: a different string, so a full check.
+    let (body, signature) = token.rsplit_once('.').unwrap();
+    let mut forged_signature = signature.as_bytes().to_vec();
+    forged_signature[10] = if forged_signature[10] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
+    let forged = format!("{body}.{}", String::from_utf8(forged_signature).unwrap());
+    assert_eq!(
+        verifier.verify_access(&forged),
+        Err(TokenError::BadSignature)
+    );
+    assert!(verifier.verify_access(&token).is_ok());
+}
+
+#[test]
+fn a_cached_token_still_expires() {
+    let key = KeyPair::generate();
+    let verifier = Verifier::new("guildhall", 0);
+    verifier.set_keys(&Jwks {
+        keys: vec![key.public_jwk()],
+    });
+    let now = now_unix();
+    let token = Signer::new(key).sign(&claims(now, now + 1));
+    assert!(verifier.verify_access(&token).is_ok());
+    // Wait for the clock to pass `exp` (at most about two seconds), then ask again.
+    while now_unix() <= now + 1 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(verifier.verify_access(&token), Err(TokenError::Expired));
+}
