@@ -79,6 +79,27 @@ impl Deployment {
     }
 }
 
+impl Deployment {
+    /// Runs a `guildhall` command against this deployment's database and bus, as an
+    /// operator would from another machine; returns its stdout.
+    fn cli(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_guildhall"))
+            .args(args)
+            .env("GUILDHALL_DATABASE__URL", self.db.url())
+            .env("GUILDHALL_BUS__URL", &self.redis)
+            .env("GUILDHALL_BUS__KEY_PREFIX", &self.prefix)
+            .env("GUILDHALL_TELEMETRY__LOG_FILTER", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
 /// Polls until `api` refuses `token`; returns how long that took.
 async fn refused_within(api: &Api, token: &str, limit: Duration) -> Duration {
     let started = Instant::now();
@@ -137,19 +158,7 @@ async fn revocation_reaches_every_head_within_a_second_and_survives_restarts() {
     let other = a.account("sarahjane", "smith and k9 rule").await;
     let user = other["user_id"].as_str().unwrap();
     assert_eq!(c.get("/v1/profile", Some(token(&other))).await.0, 200);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_guildhall"))
-        .args(["admin", "ban", user])
-        .env("GUILDHALL_DATABASE__URL", deployment.db.url())
-        .env("GUILDHALL_BUS__URL", &deployment.redis)
-        .env("GUILDHALL_BUS__KEY_PREFIX", &deployment.prefix)
-        .env("GUILDHALL_TELEMETRY__LOG_FILTER", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    deployment.cli(&["admin", "ban", user]);
     refused_within(&a, token(&other), Duration::from_secs(1)).await;
     refused_within(&c, token(&other), Duration::from_secs(1)).await;
     let login = json!({"username": "sarahjane", "password": "smith and k9 rule"});
@@ -282,20 +291,7 @@ async fn key_rotation_reaches_auth_and_heads_while_old_tokens_stay_valid() {
         .kid
         .unwrap();
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_guildhall"))
-        .args(["keys", "rotate"])
-        .env("GUILDHALL_DATABASE__URL", deployment.db.url())
-        .env("GUILDHALL_BUS__URL", &deployment.redis)
-        .env("GUILDHALL_BUS__KEY_PREFIX", &deployment.prefix)
-        .env("GUILDHALL_TELEMETRY__LOG_FILTER", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed = String::from_utf8(out.stdout).unwrap();
+    let printed = deployment.cli(&["keys", "rotate"]);
     let new_kid = printed
         .split_whitespace()
         .nth(3)
