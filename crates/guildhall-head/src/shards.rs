@@ -129,23 +129,12 @@ impl Shards {
                     (instance.url.clone(), ok)
                 }
             });
-            for (url, ok) in futures_join_all(checks).await {
+            for (url, ok) in futures_util::future::join_all(checks).await {
                 self.mark(&url, ok);
             }
             metrics::gauge!("head_players_instances_healthy").set(self.healthy_count() as f64);
         }
     }
-}
-
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let handles: Vec<_> = futures.into_iter().collect();
-    let mut out = Vec::with_capacity(handles.len());
-    for f in handles {
-        out.push(f.await);
-    }
-    out
 }
 
 #[cfg(test)]

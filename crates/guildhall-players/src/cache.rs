@@ -128,8 +128,9 @@ impl Cache {
     }
 
     pub fn mark_dirty(&self, id: Uuid) {
-        self.dirty.lock().unwrap().insert(id);
-        metrics::gauge!("players_dirty_characters").set(self.dirty_len() as f64);
+        let mut dirty = self.dirty.lock().unwrap();
+        dirty.insert(id);
+        metrics::gauge!("players_dirty_characters").set(dirty.len() as f64);
     }
 
     pub fn take_dirty(&self) -> Vec<Uuid> {

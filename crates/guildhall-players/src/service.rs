@@ -75,10 +75,6 @@ impl Players {
         tasks.spawn(crate::flusher::run(self.clone(), shutdown, grace));
     }
 
-    pub fn instance(&self) -> &str {
-        &self.ownership.instance
-    }
-
     /// Writes `owner`'s changed characters now (before handing the user to another instance).
     pub(crate) async fn flush_owner(&self, owner: Uuid) -> Result<(), sqlx::Error> {
         for id in self.cache.owned_by(owner) {
