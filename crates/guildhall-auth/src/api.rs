@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use guildhall_core::ApiError;
 use guildhall_tokens::sync::TrustSource;
-use guildhall_tokens::{Jwks, Revocation, SubjectKind};
+use guildhall_tokens::{Grant, Jwks, Revocation, SubjectKind};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -82,6 +82,14 @@ pub trait AuthApi: TrustSource {
         access_token: String,
         request: PasswordChange,
     ) -> Result<TokenPair, ApiError>;
+    /// Signs a grant (an arena join token, a table seat) for the calling service.
+    async fn sign_grant(&self, grant: Grant) -> Result<String, ApiError>;
+}
+
+/// A signed grant, as auth's internal API answers it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedGrant {
+    pub token: String,
 }
 
 /// RFC 3339 for a Unix time.
@@ -189,5 +197,9 @@ impl AuthApi for InProcess {
             .change_password(&claims, &request.current_password, &request.new_password)
             .await?
             .into())
+    }
+
+    async fn sign_grant(&self, grant: Grant) -> Result<String, ApiError> {
+        Ok(self.0.sign_grant(grant)?)
     }
 }

@@ -16,13 +16,15 @@ use async_trait::async_trait;
 use guildhall_core::{ApiError, ErrorCode};
 use guildhall_http::{PeerClient, PeerError};
 use guildhall_tokens::sync::TrustSource;
-use guildhall_tokens::{Jwks, Revocation};
+use guildhall_tokens::{Grant, Jwks, Revocation};
 use rand::Rng;
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::api::{AuthApi, GuestCreated, GuestLogin, Login, PasswordChange, Register, TokenPair};
+use crate::api::{
+    AuthApi, GuestCreated, GuestLogin, Login, PasswordChange, Register, SignedGrant, TokenPair,
+};
 use crate::http::{CLIENT_IP_HEADER, INTERNAL_TOKEN_HEADER};
 
 /// Consecutive failures and when the circuit opened.
@@ -297,5 +299,18 @@ impl AuthApi for AuthClient {
             false,
         )
         .await
+    }
+
+    async fn sign_grant(&self, grant: Grant) -> Result<String, ApiError> {
+        let signed: SignedGrant = self
+            .call(
+                Method::POST,
+                "/internal/v1/grants",
+                Some(&grant),
+                None,
+                true,
+            )
+            .await?;
+        Ok(signed.token)
     }
 }

@@ -22,8 +22,7 @@ use uuid::Uuid;
 use crate::AuthService;
 use crate::api::{AuthApi, GuestLogin, InProcess, Login, PasswordChange, Register, TokenPair};
 
-/// Header carrying the shared internal token.
-pub const INTERNAL_TOKEN_HEADER: &str = "x-guildhall-internal-token";
+pub use guildhall_http::INTERNAL_TOKEN_HEADER;
 /// Header carrying the end client's IP on internal calls.
 pub const CLIENT_IP_HEADER: &str = "x-guildhall-client-ip";
 
@@ -51,6 +50,7 @@ pub fn routes(service: Arc<AuthService>, internal_token: &str, admin_token: &str
         .route("/internal/v1/sessions/refresh", post(refresh))
         .route("/internal/v1/sessions/logout", post(logout))
         .route("/internal/v1/account/password", post(change_password))
+        .route("/internal/v1/grants", post(sign_grant))
         .route("/admin/v1/users/{user}/ban", post(ban))
         .route("/admin/v1/users/{user}/unban", post(unban))
         .route("/admin/v1/users/{user}/sessions", get(sessions))
@@ -69,19 +69,7 @@ impl FromRequestParts<AppState> for Internal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let presented = parts
-            .headers
-            .get(INTERNAL_TOKEN_HEADER)
-            .map(|v| v.as_bytes())
-            .unwrap_or_default();
-        if state.internal_token.is_empty()
-            || !bool::from(presented.ct_eq(state.internal_token.as_bytes()))
-        {
-            return Err(ApiError::new(
-                ErrorCode::Unauthorized,
-                "internal token required",
-            ));
-        }
+        guildhall_http::check_internal_token(&parts.headers, &state.internal_token)?;
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -262,4 +250,13 @@ async fn sessions(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let sessions = state.api.0.sessions(user).await.map_err(ApiError::from)?;
     Ok(Json(serde_json::json!({ "sessions": sessions })))
+}
+
+async fn sign_grant(
+    _: Internal,
+    State(state): State<AppState>,
+    ApiJson(grant): ApiJson<guildhall_tokens::Grant>,
+) -> Result<Json<crate::api::SignedGrant>, ApiError> {
+    let token = state.api.0.sign_grant(grant)?;
+    Ok(Json(crate::api::SignedGrant { token }))
 }

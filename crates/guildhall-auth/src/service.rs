@@ -482,6 +482,15 @@ impl AuthService {
         (self.keys.signer().sign(&claims), exp)
     }
 
+    /// Signs a grant (an arena join token, a table seat) for another service.
+    pub fn sign_grant(&self, grant: guildhall_tokens::Grant) -> Result<String, AuthError> {
+        if let Some(problem) = grant.problem() {
+            return Err(AuthError::Invalid(problem.into()));
+        }
+        let claims = grant.into_claims(&self.config.issuer, now_unix());
+        Ok(self.keys.signer().sign(&claims))
+    }
+
     async fn revoke_session(&self, sid: Uuid, reason: &str) -> Result<(), AuthError> {
         self.store.revoke_session(sid, reason, now_unix()).await?;
         let exp =

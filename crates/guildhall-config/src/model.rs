@@ -20,6 +20,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub head: HeadConfig,
     pub players: PlayersConfig,
+    pub matchmaker: MatchmakerConfig,
+    pub arena: ArenaConfig,
 }
 
 impl Default for Config {
@@ -35,6 +37,8 @@ impl Default for Config {
             auth: AuthConfig::default(),
             head: HeadConfig::default(),
             players: PlayersConfig::default(),
+            matchmaker: MatchmakerConfig::default(),
+            arena: ArenaConfig::default(),
         }
     }
 }
@@ -308,6 +312,123 @@ impl Default for PlayersConfig {
             idempotency_keys_per_character: 32,
             max_characters_per_user: 50,
             lease_ttl_ms: 5000,
+        }
+    }
+}
+
+/// One matchmaking mode: who may be matched together and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModeConfig {
+    /// The mode's name, as clients give it in `POST /v1/matchmaking/tickets`.
+    pub name: String,
+    /// A new lobby starts only with at least this many matched players.
+    pub min_players: u32,
+    /// A lobby never holds more than this many players.
+    pub max_players: u32,
+    /// A ticket still queued after this many seconds expires.
+    pub max_wait_secs: u64,
+    /// Whether a ticket may be placed in a lobby that is already running.
+    pub drop_in: bool,
+    /// Players are matched when their `rating` properties differ by at most this much...
+    pub skill_window: f64,
+    /// ...plus this much for every second the older ticket has waited.
+    pub skill_window_growth_per_sec: f64,
+}
+
+impl Default for ModeConfig {
+    fn default() -> Self {
+        Self {
+            name: "arena-ffa".into(),
+            min_players: 2,
+            max_players: 10,
+            max_wait_secs: 120,
+            drop_in: true,
+            skill_window: 100.0,
+            skill_window_growth_per_sec: 25.0,
+        }
+    }
+}
+
+/// The matchmaker: queues, match formation and lobby assignment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatchmakerConfig {
+    /// The modes clients may queue for. The default is one mode, `arena-ffa`
+    /// (2–10 players, drop-in).
+    pub modes: Vec<ModeConfig>,
+    /// How often queued tickets are matched, in milliseconds.
+    pub match_interval_ms: u64,
+    /// A game server silent for this long is evicted and gets no new lobbies.
+    pub server_timeout_ms: u64,
+    /// Lifetime of a join token, in seconds.
+    pub join_token_ttl_secs: u64,
+    /// Finished tickets (assigned, cancelled, expired) stay readable this long, in seconds.
+    pub finished_ticket_ttl_secs: u64,
+    /// Longest long-poll a client may ask for (`?wait=`), in seconds.
+    pub max_long_poll_secs: u64,
+}
+
+impl Default for MatchmakerConfig {
+    fn default() -> Self {
+        Self {
+            modes: vec![ModeConfig::default()],
+            match_interval_ms: 100,
+            server_timeout_ms: 5000,
+            join_token_ttl_secs: 60,
+            finished_ticket_ttl_secs: 300,
+            max_long_poll_secs: 25,
+        }
+    }
+}
+
+/// The arena game server: real-time lobbies over WebSocket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArenaConfig {
+    /// This server's id at the matchmaker; empty means a random one per start.
+    pub server_id: String,
+    /// The WebSocket URL clients are sent to; empty means `ws://<http.listen>/arena/ws`
+    /// (set it when clients reach this server through another address).
+    pub public_url: String,
+    /// Players this server takes at most, over all its lobbies.
+    pub capacity: u32,
+    /// The matchmaking modes this server hosts.
+    pub modes: Vec<String>,
+    /// Players one lobby holds at most (the matchmaker's mode limit should not exceed it).
+    pub lobby_capacity: u32,
+    /// Simulation and snapshot rate, in ticks per second (1..=120).
+    pub tick_rate: u32,
+    /// A match ends when a jet reaches this many kills...
+    pub score_limit: u32,
+    /// ...or after this many seconds.
+    pub time_limit_secs: u32,
+    /// A dropped player keeps its jet this long and may rejoin, in seconds.
+    pub reconnect_window_secs: u64,
+    /// Inputs accepted from one player per tick; more are dropped and counted.
+    pub max_inputs_per_tick: u32,
+    /// A client whose outbound queue stays full this long is disconnected, in milliseconds.
+    /// While it is full, only the newest snapshot waits to be sent.
+    pub slow_client_timeout_ms: u64,
+    /// How often the server reports its lobbies to the matchmaker, in milliseconds.
+    pub heartbeat_interval_ms: u64,
+}
+
+impl Default for ArenaConfig {
+    fn default() -> Self {
+        Self {
+            server_id: String::new(),
+            public_url: String::new(),
+            capacity: 10_000,
+            modes: vec!["arena-ffa".into()],
+            lobby_capacity: 10,
+            tick_rate: 30,
+            score_limit: 10,
+            time_limit_secs: 180,
+            reconnect_window_secs: 15,
+            max_inputs_per_tick: 4,
+            slow_client_timeout_ms: 2000,
+            heartbeat_interval_ms: 1000,
         }
     }
 }

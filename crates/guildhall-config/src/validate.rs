@@ -122,6 +122,8 @@ impl Config {
             ));
         }
 
+        self.validate_realtime(&mut problems);
+
         if problems.is_empty() {
             Ok(())
         } else {
@@ -149,6 +151,142 @@ fn tracing_filter_syntax(filter: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+impl Config {
+    fn validate_realtime(&self, problems: &mut Vec<String>) {
+        let mut check = |ok: bool, message: String| {
+            if !ok {
+                problems.push(message);
+            }
+        };
+        let mm = &self.matchmaker;
+        check(
+            !mm.modes.is_empty(),
+            "matchmaker.modes: at least one mode is needed".into(),
+        );
+        let mut names = std::collections::HashSet::new();
+        for (i, mode) in mm.modes.iter().enumerate() {
+            let key = format!("matchmaker.modes[{i}]");
+            check(
+                !mode.name.is_empty()
+                    && mode.name.len() <= 64
+                    && mode
+                        .name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                format!("{key}.name: `{}` must be 1-64 of [A-Za-z0-9_-]", mode.name),
+            );
+            check(
+                names.insert(mode.name.clone()),
+                format!("{key}.name: `{}` appears twice", mode.name),
+            );
+            check(
+                mode.min_players >= 1 && mode.min_players <= mode.max_players,
+                format!("{key}: min_players must be at least 1 and at most max_players"),
+            );
+            check(
+                (1..=1000).contains(&mode.max_players),
+                format!(
+                    "{key}.max_players: {} is outside 1..=1000",
+                    mode.max_players
+                ),
+            );
+            check(
+                (1..=3600).contains(&mode.max_wait_secs),
+                format!(
+                    "{key}.max_wait_secs: {} is outside 1..=3600",
+                    mode.max_wait_secs
+                ),
+            );
+            check(
+                mode.skill_window >= 0.0 && mode.skill_window_growth_per_sec >= 0.0,
+                format!("{key}: skill_window and its growth must not be negative"),
+            );
+        }
+        check(
+            (10..=10_000).contains(&mm.match_interval_ms),
+            format!(
+                "matchmaker.match_interval_ms: {} is outside 10..=10000",
+                mm.match_interval_ms
+            ),
+        );
+        check(
+            (500..=600_000).contains(&mm.server_timeout_ms),
+            format!(
+                "matchmaker.server_timeout_ms: {} is outside 500..=600000",
+                mm.server_timeout_ms
+            ),
+        );
+        check(
+            (5..=3600).contains(&mm.join_token_ttl_secs),
+            format!(
+                "matchmaker.join_token_ttl_secs: {} is outside 5..=3600",
+                mm.join_token_ttl_secs
+            ),
+        );
+        check(
+            (1..=60).contains(&mm.max_long_poll_secs)
+                && mm.max_long_poll_secs < self.http.request_timeout_secs,
+            "matchmaker.max_long_poll_secs: must be 1..=60 and below http.request_timeout_secs"
+                .into(),
+        );
+
+        let arena = &self.arena;
+        check(
+            (1..=120).contains(&arena.tick_rate),
+            format!("arena.tick_rate: {} is outside 1..=120", arena.tick_rate),
+        );
+        check(
+            arena.capacity >= 1,
+            "arena.capacity: must be at least 1".into(),
+        );
+        check(
+            (1..=1000).contains(&arena.lobby_capacity),
+            format!(
+                "arena.lobby_capacity: {} is outside 1..=1000",
+                arena.lobby_capacity
+            ),
+        );
+        check(
+            !arena.modes.is_empty(),
+            "arena.modes: the server must host at least one mode".into(),
+        );
+        check(
+            arena.public_url.is_empty()
+                || arena.public_url.starts_with("ws://")
+                || arena.public_url.starts_with("wss://"),
+            format!(
+                "arena.public_url: `{}` must start with ws:// or wss://",
+                arena.public_url
+            ),
+        );
+        check(
+            (1..=1000).contains(&arena.score_limit)
+                && (10..=86_400).contains(&arena.time_limit_secs),
+            "arena: score_limit must be 1..=1000 and time_limit_secs 10..=86400".into(),
+        );
+        check(
+            (1..=64).contains(&arena.max_inputs_per_tick),
+            format!(
+                "arena.max_inputs_per_tick: {} is outside 1..=64",
+                arena.max_inputs_per_tick
+            ),
+        );
+        check(
+            arena.reconnect_window_secs <= 3600,
+            "arena.reconnect_window_secs: at most 3600".into(),
+        );
+        check(
+            (100..=60_000).contains(&arena.slow_client_timeout_ms),
+            "arena.slow_client_timeout_ms: must be 100..=60000".into(),
+        );
+        check(
+            (100..=60_000).contains(&arena.heartbeat_interval_ms)
+                && arena.heartbeat_interval_ms * 2 < self.matchmaker.server_timeout_ms.max(1),
+            "arena.heartbeat_interval_ms: must be 100..=60000 and under half of matchmaker.server_timeout_ms".into(),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -181,5 +319,28 @@ mod tests {
     fn log_filters() {
         assert!(tracing_filter_syntax("info,guildhall_bus=debug").is_ok());
         assert!(tracing_filter_syntax("guildhall=loud").is_err());
+    }
+
+    #[test]
+    fn matchmaking_and_arena_settings_are_checked() {
+        assert!(Config::default().validate().is_ok());
+        let mut config = Config::default();
+        let mut twin = config.matchmaker.modes[0].clone();
+        twin.min_players = 20;
+        config.matchmaker.modes.push(twin);
+        config.arena.tick_rate = 0;
+        config.arena.public_url = "http://x".into();
+        config.arena.heartbeat_interval_ms = 4000;
+        let Problems(problems) = config.validate().unwrap_err();
+        let text = problems.join("\n");
+        for key in [
+            "matchmaker.modes[1].name",
+            "matchmaker.modes[1]: min_players",
+            "arena.tick_rate",
+            "arena.public_url",
+            "arena.heartbeat_interval_ms",
+        ] {
+            assert!(text.contains(key), "missing {key} in:\n{text}");
+        }
     }
 }

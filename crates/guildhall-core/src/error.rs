@@ -104,6 +104,10 @@ catalogue! {
     // Matchmaking and arena.
     /// No such matchmaking ticket.
     TicketNotFound => "ticket_not_found", NOT_FOUND;
+    /// The user already has a queued ticket for this mode (`details.ticket_id` names it).
+    TicketExists => "ticket_exists", CONFLICT;
+    /// The client read its WebSocket too slowly and was disconnected.
+    SlowConsumer => "slow_consumer", TOO_MANY_REQUESTS;
     /// No such lobby, or it is closed.
     LobbyClosed => "lobby_closed", GONE;
 
@@ -176,6 +180,30 @@ impl ApiError {
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
         Self::new(ErrorCode::Internal, "internal server error")
+    }
+
+    /// Rebuilds a peer's error from its envelope (code, message, details), for passing a
+    /// peer's answer on unchanged. An unreadable body becomes `invalid_request`
+    /// (`unauthorized` for a 401).
+    pub fn from_envelope(status: u16, body: &str) -> Self {
+        let parsed: Option<Value> = serde_json::from_str(body).ok();
+        let error = parsed.as_ref().map(|v| &v["error"]);
+        let code = error
+            .and_then(|e| e["code"].as_str())
+            .and_then(ErrorCode::from_wire)
+            .unwrap_or(if status == 401 {
+                ErrorCode::Unauthorized
+            } else {
+                ErrorCode::InvalidRequest
+            });
+        let message = error
+            .and_then(|e| e["message"].as_str())
+            .unwrap_or("rejected by a peer service");
+        let mut out = Self::new(code, message);
+        if let Some(details) = error.map(|e| &e["details"]).filter(|d| !d.is_null()) {
+            out.details = Some(details.clone());
+        }
+        out
     }
 
     pub fn with_details(mut self, details: Value) -> Self {

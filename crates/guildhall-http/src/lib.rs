@@ -9,11 +9,13 @@
 pub mod bearer;
 mod envelope;
 mod health;
+pub mod internal;
 mod peer;
 mod serve;
 
 pub use bearer::{Bearer, MaybeBearer};
 pub use health::{BusProbe, PeerProbe, Probe, Readiness, StoreProbe};
+pub use internal::{INTERNAL_TOKEN_HEADER, check_internal_token};
 pub use peer::{PeerClient, PeerError};
 pub use serve::{Server, serve};
 

@@ -107,6 +107,15 @@ where
     }
 }
 
+/// A TCP port free right now on 127.0.0.1, for a server that must keep its address across
+/// restarts (port 0 would give it a new one each time).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("binding 127.0.0.1:0")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

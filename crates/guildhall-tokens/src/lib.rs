@@ -9,10 +9,13 @@
 //!   the bus, so a revoked token stops working everywhere within a second, and stays
 //!   refused after a restart.
 //!
+//! - [`Grant`]: narrow tokens (arena joins, table seats) auth signs for other services.
+//!
 //! Access tokens are short-lived (15 minutes by default); refresh tokens are opaque and
 //! never pass through here.
 
 mod claims;
+mod grant;
 mod keys;
 mod revocation;
 mod signer;
@@ -20,6 +23,7 @@ pub mod sync;
 mod verifier;
 
 pub use claims::{AccessClaims, SubjectKind, now_unix};
+pub use grant::{ARENA_AUDIENCE, Grant, JoinClaims, MAX_GRANT_TTL_SECS};
 pub use keys::{Jwks, KeyPair, PublicJwk};
 pub use revocation::{REVOCATIONS_CHANNEL, Revocation, RevocationSet};
 pub use signer::Signer;

@@ -38,6 +38,34 @@ pub enum Command {
     /// Import data from a legacy system, or roll an import back.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Play the arena with bot clients (guest init, matchmaking, WebSocket), for load
+    /// tests and demos. Prints what they measured.
+    Bots(BotsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BotsArgs {
+    /// The platform's HTTP base URL (head).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// How many bots.
+    #[arg(long, default_value_t = 10)]
+    pub count: usize,
+    /// The matchmaking mode to queue for.
+    #[arg(long, default_value = "arena-ffa")]
+    pub mode: String,
+    /// Seconds over which the bots start.
+    #[arg(long, default_value_t = 5.0)]
+    pub ramp: f64,
+    /// Seconds to play (and measure) once every bot has started.
+    #[arg(long, default_value_t = 30.0)]
+    pub duration: f64,
+    /// Speak MessagePack instead of JSON.
+    #[arg(long)]
+    pub msgpack: bool,
+    /// Seed of the bots' input streams.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

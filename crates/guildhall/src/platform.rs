@@ -194,6 +194,10 @@ pub async fn start(config: Config, shape: Shape) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(config.http.listen)
         .await
         .with_context(|| format!("binding HTTP on {}", config.http.listen))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    for hook in mounted.on_bind {
+        hook(addr);
+    }
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
     let server = guildhall_http::serve(listener, app, shutdown, grace)?;
     tracing::info!(shape = shape.name(), addr = %server.addr, "serving HTTP");

@@ -10,12 +10,18 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use axum::Router;
+use guildhall_arena::Arena;
+use guildhall_arena::results::Results;
 use guildhall_auth::AuthService;
 use guildhall_auth::api::{AuthApi, InProcess};
 use guildhall_auth::client::AuthClient;
 use guildhall_head::Head;
 use guildhall_head::shards::Shards;
 use guildhall_http::{PeerClient, Probe};
+use guildhall_matchmaker::Matchmaker;
+use guildhall_matchmaker::api::MatchmakerApi;
+use guildhall_matchmaker::client::MatchmakerClient;
+use guildhall_matchmaker::store::{RedisStore, StateStore};
 use guildhall_players::Players;
 use guildhall_tokens::Verifier;
 use guildhall_tokens::sync::{Trust, TrustSource};
@@ -23,11 +29,16 @@ use guildhall_tokens::sync::{Trust, TrustSource};
 use crate::platform::{Platform, Shape};
 use crate::service::ServiceKind;
 
+/// Called with the HTTP listener's address once it is bound.
+pub type OnBind = Box<dyn FnOnce(std::net::SocketAddr) + Send>;
+
 /// Routes and probes the mounted services add.
 #[derive(Default)]
 pub struct Mounted {
     pub routes: Router,
     pub probes: Vec<Arc<dyn Probe>>,
+    /// Work that needs the bound address (the arena advertises its WebSocket URL).
+    pub on_bind: Vec<OnBind>,
 }
 
 /// Ready once the verifier trusts at least one signing key.
@@ -83,7 +94,10 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
 
     // How this process verifies tokens and reaches auth: directly when auth is here,
     // over HTTP (with a verifier kept in sync from the JWKS and the bus) otherwise.
-    let needs_trust = runs(ServiceKind::Head) || runs(ServiceKind::Players);
+    let needs_trust = runs(ServiceKind::Head)
+        || runs(ServiceKind::Players)
+        || runs(ServiceKind::Matchmaker)
+        || runs(ServiceKind::Arena);
     let (api, trust): (Option<Arc<dyn AuthApi>>, Option<Arc<Trust>>) = match (&auth, needs_trust) {
         (_, false) => (None, None),
         // Same process: call auth directly and share its verifier, which auth updates itself.
@@ -125,6 +139,37 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
         }
     };
 
+    let matchmaker = if runs(ServiceKind::Matchmaker) {
+        let api = api
+            .clone()
+            .context("the matchmaker needs auth to sign join tokens")?;
+        let store: Option<Arc<dyn StateStore>> = if platform.bus.kind() == "redis" {
+            Some(Arc::new(
+                RedisStore::connect(&config.bus.url, &config.bus.key_prefix)
+                    .await
+                    .context("connecting the matchmaker to Redis")?,
+            ))
+        } else {
+            None
+        };
+        let matchmaker = Matchmaker::start(
+            config.matchmaker.clone(),
+            api,
+            store,
+            platform.shutdown.clone(),
+            &platform.tasks,
+        )
+        .await
+        .context("starting the matchmaker")?;
+        mounted.routes = mounted.routes.merge(guildhall_matchmaker::http::routes(
+            matchmaker.clone(),
+            &platform.internal_token,
+        ));
+        Some(matchmaker)
+    } else {
+        None
+    };
+
     if runs(ServiceKind::Players) {
         let trust = trust.clone().context("players needs token verification")?;
         let players = Players::new(store()?, config.players.clone(), platform.bus.clone());
@@ -138,7 +183,7 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
     if runs(ServiceKind::Head) {
         let (api, trust) = (
             api.context("head needs auth")?,
-            trust.context("head needs token verification")?,
+            trust.clone().context("head needs token verification")?,
         );
         // Split shape: character calls go to the players instances, by user.
         if !runs(ServiceKind::Players) && !config.peers.players.is_empty() {
@@ -161,8 +206,65 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
                     config.http.body_limit_bytes,
                 ));
         }
-        let head = Head::new(api, trust, store()?, &config.head);
+        let head = Head::new(api, trust.clone(), store()?, &config.head);
         mounted.routes = mounted.routes.merge(guildhall_head::routes::routes(head));
+        // Matchmaking coordination and arena stats are part of head's public API.
+        if matchmaker.is_some() || config.peer_url("matchmaker").is_some() {
+            let matchmaker = matchmaker_api(platform, matchmaker.clone())?;
+            mounted.routes = mounted
+                .routes
+                .merge(guildhall_matchmaker::public::routes(matchmaker, trust));
+        } else {
+            tracing::info!("peers.matchmaker is not set: this head offers no matchmaking");
+        }
+        mounted.routes = mounted
+            .routes
+            .merge(guildhall_arena::results::routes(Results::new(store()?)));
+    }
+
+    if runs(ServiceKind::Arena) {
+        let trust = trust
+            .clone()
+            .context("the arena needs token verification")?;
+        let results = platform.store.clone().map(Results::new);
+        let arena = Arena::new(
+            config.arena.clone(),
+            trust.verifier().clone(),
+            results,
+            platform.shutdown.clone(),
+            &platform.tasks,
+        );
+        let matchmaker = matchmaker_api(platform, matchmaker.clone())?;
+        let tasks = platform.tasks.clone();
+        let registering = arena.clone();
+        mounted.on_bind.push(Box::new(move |addr| {
+            registering.set_listen_addr(addr);
+            tasks.spawn(registering.keep_registered(matchmaker));
+        }));
+        mounted.routes = mounted.routes.merge(guildhall_arena::routes(arena));
+    } else if runs(ServiceKind::Head) {
+        // The browser client is served by head too, so `guildhall serve head` offers it.
+        mounted.routes = mounted.routes.merge(guildhall_arena::client_routes());
     }
     Ok(mounted)
+}
+
+/// The matchmaker: this process's own, or the configured peer over HTTP.
+fn matchmaker_api(
+    platform: &Platform,
+    local: Option<Arc<Matchmaker>>,
+) -> anyhow::Result<Arc<dyn MatchmakerApi>> {
+    if let Some(local) = local {
+        return Ok(local);
+    }
+    let config = &platform.config;
+    let url = config
+        .peer_url("matchmaker")
+        .context("this service needs peers.matchmaker (the matchmaker's URL)")?;
+    let timeout = Duration::from_millis(config.peers.request_timeout_ms);
+    Ok(Arc::new(MatchmakerClient::new(
+        PeerClient::new(url, timeout),
+        &platform.internal_token,
+        timeout,
+    )))
 }

@@ -18,7 +18,7 @@ use guildhall::platform::{self, Running, Shape};
 use guildhall::service::ServiceKind;
 use guildhall_store::{Store, StoreOptions, with_pool};
 use guildhall_testkit::pg::TestDatabase;
-use guildhall_testkit::{eventually, redis_prefix, redis_url};
+use guildhall_testkit::{eventually, free_port, redis_prefix, redis_url};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::json;
@@ -35,14 +35,6 @@ struct Cluster {
     ports: Vec<u16>,
     players: Vec<Option<Child>>,
     _dirs: Vec<tempfile::TempDir>,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Cluster {

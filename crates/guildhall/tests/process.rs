@@ -155,12 +155,16 @@ async fn up_exits_cleanly_on_sigterm_under_load() {
 async fn serve_exits_cleanly_on_sigint_under_load() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
-    let db_url = format!("sqlite://{data}/arena.db?mode=rwc");
+    let db_url = format!("sqlite://{data}/auth.db?mode=rwc");
     // Config through the environment, as in a container.
     let (mut child, base) = {
         let mut cmd = guildhall();
-        cmd.args(["serve", "arena", "--http", "127.0.0.1:0"])
+        cmd.args(["serve", "auth", "--http", "127.0.0.1:0"])
             .env("GUILDHALL_DATABASE__URL", &db_url)
+            .env(
+                "GUILDHALL_AUTH__INTERNAL_TOKEN",
+                "process-test-internal-token",
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut child = cmd.spawn().unwrap();
@@ -179,7 +183,7 @@ async fn serve_exits_cleanly_on_sigint_under_load() {
             .await
             .unwrap();
     assert!(status.success(), "{status:?}");
-    assert!(std::path::Path::new(&format!("{data}/arena.db")).exists());
+    assert!(std::path::Path::new(&format!("{data}/auth.db")).exists());
 }
 
 #[test]
@@ -281,7 +285,7 @@ fn migrate_sqlite_twice() {
         assert!(
             String::from_utf8(out.stdout)
                 .unwrap()
-                .contains("Sqlite database is at migration 4")
+                .contains("Sqlite database is at migration 5")
         );
     }
 }
@@ -303,7 +307,7 @@ async fn migrate_postgres() {
     assert!(
         String::from_utf8(out.stdout)
             .unwrap()
-            .contains("Postgres database is at migration 4")
+            .contains("Postgres database is at migration 5")
     );
 }
 

@@ -31,7 +31,8 @@ async fn readiness_follows_postgres_and_redis() {
     config.database.connect_timeout_secs = 1;
     config.bus.url = with_host_port(&redis, &redis_proxy.addr().to_string());
     config.bus.key_prefix = redis_prefix();
-    let running = platform::start(config, Shape::Serve(ServiceKind::Arena))
+    config.auth.internal_token = "readiness-test-internal-token".into();
+    let running = platform::start(config, Shape::Serve(ServiceKind::Auth))
         .await
         .unwrap();
     let base = format!("http://{}", running.http_addr());

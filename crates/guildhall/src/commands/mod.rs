@@ -1,6 +1,7 @@
 //! One file per command.
 
 mod admin;
+mod bots;
 mod config;
 mod import;
 mod migrate;
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Import(ImportCommand::Rollback { batch, config }) => {
             import::rollback(&batch, config).await
         }
+        Command::Bots(args) => bots::run(args).await,
     };
     match result {
         Ok(code) => code,
