@@ -5,6 +5,7 @@
 //! and noisy, so absolute figures drift while ratios hold. Record results, with the command
 //! that produced them, in docs/performance.md.
 
+mod arena;
 mod bare;
 mod characters;
 mod http_health;
@@ -32,6 +33,12 @@ enum Bench {
     /// Character intents per second and row writes per intent, write-behind vs
     /// write-through, on PostgreSQL.
     Characters(characters::CharactersArgs),
+    /// Arena bots at 30 Hz in lobbies of 10: server CPU and memory per player, tick and
+    /// input-to-snapshot latency, vs the same game as a Colyseus room under the same bots.
+    Arena(arena::ArenaArgs),
+    /// (internal) `guildhall up` with benchmark limits, for `arena` to run as a subject.
+    #[command(hide = true)]
+    ServeUp { dir: std::path::PathBuf },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,5 +47,7 @@ fn main() -> anyhow::Result<()> {
         Bench::HttpHealth(args) => http_health::run(args),
         Bench::Identity(args) => identity::run(args),
         Bench::Characters(args) => characters::run(args),
+        Bench::Arena(args) => arena::run(args),
+        Bench::ServeUp { dir } => arena::serve_up(dir),
     }
 }

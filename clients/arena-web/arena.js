@@ -45,6 +45,7 @@
     tickRate: 30,
     arena: { width: 2000, height: 1500 },
     matchInfo: null,
+    names: new Map(),      // jet id -> pilot name, from `roster` messages
     snapshots: [],         // newest last: {tick, match, jets, projectiles, at}
     clockOffset: null,     // server tick - local tick estimate
     results: null,
@@ -363,6 +364,9 @@
         sendControls(true);
         startPing();
         break;
+      case 'roster':
+        s.names = new Map((msg.players || []).map((p) => [p.jet_id, p.name]));
+        break;
       case 'snapshot':
         onSnapshot(msg);
         break;
@@ -454,10 +458,13 @@
 
   function onSnapshot(msg) {
     const now = performance.now();
+    const jets = msg.jets || [];
+    // Snapshots carry only motion and score; names come from the roster.
+    for (const j of jets) j.name = s.names.get(j.id) || `Pilot ${j.id}`;
     const snap = {
       tick: msg.tick,
       match: msg.match || null,
-      jets: msg.jets || [],
+      jets,
       projectiles: msg.projectiles || [],
       at: now,
     };

@@ -69,6 +69,9 @@ pub struct Arena {
     connections: AtomicU64,
     next_connection: AtomicU64,
     results: mpsc::Sender<MatchRecord>,
+    /// Wakes the heartbeat early when a lobby closes, so the matchmaker stops sending
+    /// players there within a round trip instead of a heartbeat interval.
+    report_now: tokio::sync::Notify,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -141,6 +144,7 @@ impl Arena {
             connections: AtomicU64::new(0),
             next_connection: AtomicU64::new(1),
             results: tx,
+            report_now: tokio::sync::Notify::new(),
             shutdown,
             tasks: tasks.clone(),
         })
@@ -287,6 +291,7 @@ impl Arena {
         let now = Instant::now();
         recent.retain(|_, at| now.duration_since(*at) < CLOSED_MEMORY);
         recent.insert(id, now);
+        self.report_now.notify_one();
     }
 
     fn heartbeat(&self) -> Heartbeat {
@@ -340,6 +345,7 @@ impl Arena {
             tokio::select! {
                 _ = self.shutdown.cancelled() => return,
                 _ = tokio::time::sleep(interval) => {}
+                _ = self.report_now.notified() => {}
             }
         }
     }

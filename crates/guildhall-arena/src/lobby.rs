@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use crate::outbox::{Ending, Outbox};
 use crate::protocol::{
-    ArenaSize, Codec, JetView, MatchClock, MatchInfo, ProjectileView, ResultView, ServerMessage,
-    round2,
+    ArenaSize, Codec, JetView, MatchClock, MatchInfo, ProjectileView, ResultView, RosterEntry,
+    ServerMessage, round1,
 };
 use crate::results::MatchRecord;
 
@@ -25,6 +25,64 @@ pub struct Connection {
     pub id: u64,
     pub codec: Codec,
     pub outbox: Arc<Outbox>,
+}
+
+/// Where a connection leaves its inputs for the lobby's next tick. Writing here wakes
+/// nobody: the lobby reads every slot once per tick, so a flood of inputs costs the
+/// lobby nothing between ticks.
+#[derive(Debug, Default)]
+pub struct InputSlot {
+    state: Mutex<SlotState>,
+}
+
+#[derive(Debug, Default)]
+struct SlotState {
+    last_seq: u32,
+    taken_this_tick: u32,
+    /// Newest controls not yet applied, and whether any input this tick fired.
+    pending: Option<Controls>,
+    fired: bool,
+}
+
+/// Why an input was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputRejected {
+    /// Its `seq` is not above the last one taken.
+    Stale,
+    /// The per-tick cap is reached.
+    Flood,
+}
+
+impl InputSlot {
+    /// Takes an input unless it is stale or over the per-tick cap.
+    pub fn offer(&self, seq: u32, controls: Controls, cap: u32) -> Result<(), InputRejected> {
+        let mut state = self.state.lock().unwrap();
+        if seq <= state.last_seq {
+            return Err(InputRejected::Stale);
+        }
+        if state.taken_this_tick >= cap {
+            return Err(InputRejected::Flood);
+        }
+        state.taken_this_tick += 1;
+        state.last_seq = seq;
+        state.fired |= controls.fire;
+        state.pending = Some(controls);
+        Ok(())
+    }
+
+    /// What the tick applies: the newest controls (firing if any input of the tick fired),
+    /// and the last `seq` taken. Starts the next tick's count.
+    fn take(&self) -> (Option<Controls>, Option<Controls>, u32) {
+        let mut state = self.state.lock().unwrap();
+        let latest = state.pending.take();
+        let applied = latest.map(|c| Controls {
+            fire: c.fire || state.fired,
+            ..c
+        });
+        state.fired = false;
+        state.taken_this_tick = 0;
+        (applied, latest, state.last_seq)
+    }
 }
 
 /// How a player proves its seat.
@@ -50,13 +108,7 @@ pub enum Command {
         user: Uuid,
         proof: Proof,
         connection: Connection,
-        reply: oneshot::Sender<Result<JetId, JoinRefused>>,
-    },
-    Input {
-        user: Uuid,
-        connection: u64,
-        seq: u32,
-        controls: Controls,
+        reply: oneshot::Sender<Result<Arc<InputSlot>, JoinRefused>>,
     },
     /// The connection dropped; the seat is kept for the reconnect window.
     Dropped { user: Uuid, connection: u64 },
@@ -85,12 +137,9 @@ struct Player {
     rejoin_secret: String,
     connection: Option<Connection>,
     dropped_at: Option<Instant>,
+    /// The current connection's inputs.
+    inputs: Arc<InputSlot>,
     last_seq: u32,
-    /// Inputs taken this tick, for the flood cap.
-    inputs_this_tick: u32,
-    /// Newest controls not yet applied, and whether any input this tick fired.
-    pending: Option<Controls>,
-    fired: bool,
 }
 
 /// Why a lobby task ended on its own.
@@ -108,7 +157,13 @@ pub struct Lobby {
     players: HashMap<Uuid, Player>,
     roster: Roster,
     results: mpsc::Sender<MatchRecord>,
+    /// Whether anyone has joined yet: a lobby starts empty, a moment before its first
+    /// player's join arrives.
+    anyone_joined: bool,
 }
+
+/// A lobby nobody joins within this long closes.
+const UNCLAIMED: Duration = Duration::from_secs(60);
 
 fn secret() -> String {
     use base64::Engine;
@@ -116,6 +171,18 @@ fn secret() -> String {
     let mut bytes = [0u8; 18];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The next tick boundary on a process-wide clock. Every lobby ticks in the same instant,
+/// so the server wakes once per tick for all of them instead of once per lobby, and the
+/// snapshots of all lobbies leave in one burst.
+fn aligned_start(now: Instant, period: Duration) -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    let since = now.saturating_duration_since(epoch).as_nanos();
+    let period_ns = period.as_nanos().max(1);
+    let ticks = since.div_ceil(period_ns);
+    epoch + Duration::from_nanos((ticks * period_ns) as u64)
 }
 
 /// `rj.<lobby>.<user>.<secret>`: what a dropped client presents to get its seat back.
@@ -151,6 +218,7 @@ impl Lobby {
             players: HashMap::new(),
             roster,
             results,
+            anyone_joined: false,
         }
     }
 
@@ -161,7 +229,8 @@ impl Lobby {
         shutdown: CancellationToken,
     ) -> Exit {
         let period = Duration::from_secs_f64(1.0 / self.settings.rules.tick_rate as f64);
-        let mut ticker = tokio::time::interval(period);
+        let opened = Instant::now();
+        let mut ticker = tokio::time::interval_at(aligned_start(opened, period).into(), period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tokio::select! {
@@ -178,7 +247,10 @@ impl Lobby {
                     let started = Instant::now();
                     self.tick(started);
                     metrics::histogram!("arena_tick_seconds").record(started.elapsed().as_secs_f64());
-                    if self.players.is_empty() {
+                    // Empty after someone played, or nobody came at all: close.
+                    if self.players.is_empty()
+                        && (self.anyone_joined || started.duration_since(opened) > UNCLAIMED)
+                    {
                         return Exit::Empty;
                     }
                 }
@@ -199,34 +271,6 @@ impl Lobby {
                 reply,
             } => {
                 let _ = reply.send(self.join(user, proof, connection));
-            }
-            Command::Input {
-                user,
-                connection,
-                seq,
-                controls,
-            } => {
-                let cap = self.settings.max_inputs_per_tick;
-                let Some(player) = self.players.get_mut(&user) else {
-                    return;
-                };
-                if player.connection.as_ref().map(|c| c.id) != Some(connection) {
-                    return;
-                }
-                if seq <= player.last_seq {
-                    metrics::counter!("arena_input_rejects_total", "reason" => "stale")
-                        .increment(1);
-                    return;
-                }
-                if player.inputs_this_tick >= cap {
-                    metrics::counter!("arena_input_rejects_total", "reason" => "flood")
-                        .increment(1);
-                    return;
-                }
-                player.inputs_this_tick += 1;
-                player.last_seq = seq;
-                player.fired |= controls.fire;
-                player.pending = Some(controls);
             }
             Command::Dropped { user, connection } => {
                 if let Some(player) = self.players.get_mut(&user)
@@ -257,7 +301,7 @@ impl Lobby {
         user: Uuid,
         proof: Proof,
         connection: Connection,
-    ) -> Result<JetId, JoinRefused> {
+    ) -> Result<Arc<InputSlot>, JoinRefused> {
         if let Some(player) = self.players.get_mut(&user) {
             if let Proof::Rejoin(secret) = &proof {
                 use subtle::ConstantTimeEq;
@@ -280,10 +324,13 @@ impl Lobby {
             player.dropped_at = None;
             // A new connection numbers its inputs afresh.
             player.last_seq = 0;
-            player.pending = None;
-            let jet = player.jet;
+            player.inputs = Arc::default();
+            let inputs = player.inputs.clone();
             self.welcome(user, &connection);
-            return Ok(jet);
+            connection
+                .outbox
+                .push_control(connection.codec.encode(&self.roster()));
+            return Ok(inputs);
         }
         if matches!(proof, Proof::Rejoin(_)) {
             return Err(JoinRefused::BadRejoin);
@@ -292,6 +339,8 @@ impl Lobby {
             return Err(JoinRefused::Full);
         }
         let jet = self.world.add_jet();
+        let inputs = Arc::<InputSlot>::default();
+        self.anyone_joined = true;
         self.players.insert(
             user,
             Player {
@@ -300,15 +349,13 @@ impl Lobby {
                 rejoin_secret: secret(),
                 connection: Some(connection.clone()),
                 dropped_at: None,
+                inputs: inputs.clone(),
                 last_seq: 0,
-                inputs_this_tick: 0,
-                pending: None,
-                fired: false,
             },
         );
-        self.publish_roster();
         self.welcome(user, &connection);
-        Ok(jet)
+        self.publish_roster();
+        Ok(inputs)
     }
 
     fn welcome(&self, user: Uuid, connection: &Connection) {
@@ -341,8 +388,25 @@ impl Lobby {
         }
     }
 
-    fn publish_roster(&self) {
+    /// Tells the matchmaker's heartbeat and every player who is here now.
+    fn publish_roster(&mut self) {
         *self.roster.lock().unwrap() = self.players.keys().copied().collect();
+        let roster = self.roster();
+        self.send_all(&roster);
+    }
+
+    fn roster(&self) -> ServerMessage {
+        let mut players: Vec<RosterEntry> = self
+            .players
+            .iter()
+            .map(|(user, p)| RosterEntry {
+                jet_id: p.jet,
+                user_id: *user,
+                name: p.name.clone(),
+            })
+            .collect();
+        players.sort_by_key(|p| p.jet_id);
+        ServerMessage::Roster { players }
     }
 
     fn end_all(&mut self, ending: Ending) {
@@ -358,18 +422,14 @@ impl Lobby {
         // (a tap shorter than a tick still shoots once).
         let mut tapped = Vec::new();
         for player in self.players.values_mut() {
-            if let Some(controls) = player.pending.take() {
-                let applied = Controls {
-                    fire: controls.fire || player.fired,
-                    ..controls
-                };
+            let (applied, latest, last_seq) = player.inputs.take();
+            player.last_seq = last_seq;
+            if let (Some(applied), Some(latest)) = (applied, latest) {
                 self.world.set_controls(player.jet, applied);
-                if applied != controls {
-                    tapped.push((player.jet, controls));
+                if applied != latest {
+                    tapped.push((player.jet, latest));
                 }
             }
-            player.fired = false;
-            player.inputs_this_tick = 0;
         }
         let events = self.world.step();
         for (jet, held) in tapped {
@@ -448,8 +508,8 @@ impl Lobby {
     }
 
     fn snapshot(&self) -> ServerMessage {
-        let users: HashMap<JetId, (&Uuid, &Player)> =
-            self.players.iter().map(|(u, p)| (p.jet, (u, p))).collect();
+        let seqs: HashMap<JetId, u32> =
+            self.players.values().map(|p| (p.jet, p.last_seq)).collect();
         ServerMessage::Snapshot {
             tick: self.world.tick(),
             clock: MatchClock {
@@ -461,22 +521,20 @@ impl Lobby {
                 .jets()
                 .iter()
                 .filter_map(|jet| {
-                    let (user, player) = users.get(&jet.id)?;
+                    let last_seq = *seqs.get(&jet.id)?;
                     Some(JetView {
                         id: jet.id,
-                        user_id: **user,
-                        name: player.name.clone(),
-                        x: round2(jet.x),
-                        y: round2(jet.y),
+                        x: round1(jet.x),
+                        y: round1(jet.y),
                         angle: (jet.angle * 1000.0).round() / 1000.0,
-                        vx: round2(jet.vx),
-                        vy: round2(jet.vy),
+                        vx: round1(jet.vx),
+                        vy: round1(jet.vy),
                         health: jet.health,
                         alive: jet.alive,
                         thrust: jet.controls().thrust,
                         score: jet.score,
                         deaths: jet.deaths,
-                        last_seq: player.last_seq,
+                        last_seq,
                     })
                 })
                 .collect(),
@@ -487,10 +545,10 @@ impl Lobby {
                 .map(|p| ProjectileView {
                     id: p.id,
                     owner: p.owner,
-                    x: round2(p.x),
-                    y: round2(p.y),
-                    vx: round2(p.vx),
-                    vy: round2(p.vy),
+                    x: round1(p.x),
+                    y: round1(p.y),
+                    vx: round1(p.vx),
+                    vy: round1(p.vy),
                 })
                 .collect(),
         }
@@ -608,6 +666,31 @@ mod tests {
                 .values()
                 .any(|p| p.connection.is_none() && p.dropped_at.is_some())
         );
+    }
+
+    #[tokio::test]
+    async fn a_new_lobby_waits_for_its_first_player() {
+        let (tx, rx) = mpsc::channel(8);
+        let task = tokio::spawn(lobby().run(rx, CancellationToken::new()));
+        // Several ticks pass before the first join arrives: the lobby is still there.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let (reply, joined) = oneshot::channel();
+        let connection = Connection {
+            id: 1,
+            codec: Codec::Json,
+            outbox: Arc::default(),
+        };
+        tx.send(Command::Join {
+            user: Uuid::new_v4(),
+            proof: Proof::JoinToken,
+            connection,
+            reply,
+        })
+        .await
+        .unwrap();
+        assert!(joined.await.unwrap().is_ok());
+        assert!(!task.is_finished());
+        task.abort();
     }
 
     #[tokio::test]

@@ -58,12 +58,11 @@ pub struct MatchClock {
     pub remaining_ticks: u32,
 }
 
-/// One jet in a snapshot. Positions are rounded to 0.01 to keep frames small.
+/// One jet in a snapshot. Positions and velocities are rounded to 0.1 (a tenth of a
+/// pixel at full scale) to keep frames small; who flies it is in the `roster`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JetView {
     pub id: u32,
-    pub user_id: Uuid,
-    pub name: String,
     pub x: f32,
     pub y: f32,
     pub angle: f32,
@@ -88,6 +87,14 @@ pub struct ProjectileView {
     pub vy: f32,
 }
 
+/// Who flies which jet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RosterEntry {
+    pub jet_id: u32,
+    pub user_id: Uuid,
+    pub name: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultView {
     pub jet_id: u32,
@@ -109,6 +116,10 @@ pub enum ServerMessage {
         rejoin_token: String,
         #[serde(rename = "match")]
         match_info: MatchInfo,
+    },
+    /// Sent after `welcome` and whenever someone joins or leaves.
+    Roster {
+        players: Vec<RosterEntry>,
     },
     Snapshot {
         tick: u64,
@@ -134,9 +145,9 @@ pub enum ServerMessage {
     },
 }
 
-/// Rounds for the wire: 0.01 is far below a pixel and keeps JSON short.
-pub fn round2(v: f32) -> f32 {
-    (v * 100.0).round() / 100.0
+/// Rounds for the wire: 0.1 is below a pixel and keeps JSON short.
+pub fn round1(v: f32) -> f32 {
+    (v * 10.0).round() / 10.0
 }
 
 /// MessagePack with field names, and ids as strings (as in JSON) rather than raw bytes.

@@ -142,8 +142,11 @@ impl Session {
                 .insert("sec-websocket-protocol", MSGPACK_PROTOCOL.parse()?);
         }
         // Nagle off: inputs are small and must leave at once.
+        // A snapshot fits in 16 KiB; the default 128 KiB buffer is zeroed on every read.
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(16 * 1024);
         let (ws, response) =
-            tokio_tungstenite::connect_async_with_config(request, None, true).await?;
+            tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
         let agreed = response
             .headers()
             .get("sec-websocket-protocol")
@@ -247,6 +250,8 @@ pub struct Report {
     pub inputs: u64,
     /// Input-to-acknowledging-snapshot latency samples, sorted, in microseconds.
     pub latencies_us: Vec<u32>,
+    /// The first few reasons bots failed or were disconnected.
+    pub errors: Vec<String>,
 }
 
 impl Report {
@@ -267,6 +272,17 @@ struct Shared {
     snapshots: AtomicU64,
     inputs: AtomicU64,
     stop: tokio_util_free::Stop,
+    errors: std::sync::Mutex<Vec<String>>,
+}
+
+impl Shared {
+    fn failed(&self, reason: String) {
+        self.failed.fetch_add(1, Ordering::SeqCst);
+        let mut errors = self.errors.lock().unwrap();
+        if errors.len() < 5 {
+            errors.push(reason);
+        }
+    }
 }
 
 mod tokio_util_free {
@@ -344,6 +360,7 @@ pub async fn swarm(config: SwarmConfig) -> Report {
         snapshots: AtomicU64::new(0),
         inputs: AtomicU64::new(0),
         stop: Default::default(),
+        errors: Default::default(),
     });
     let step = config.ramp.div_f64(config.count.max(1) as f64);
     let mut bots = Vec::with_capacity(config.count);
@@ -379,19 +396,32 @@ pub async fn swarm(config: SwarmConfig) -> Report {
         snapshots: shared.snapshots.load(Ordering::SeqCst),
         inputs: shared.inputs.load(Ordering::SeqCst),
         latencies_us: latencies,
+        errors: shared.errors.lock().unwrap().clone(),
     }
 }
 
 async fn enter(http: &reqwest::Client, config: &SwarmConfig) -> anyhow::Result<(Session, u32)> {
     let player = Player::guest(http, &config.url).await?;
-    let ticket = player.queue(&config.mode, None).await?;
-    let assignment = player.assignment(ticket, Duration::from_secs(120)).await?;
-    let mut session = Session::connect(&assignment.ws_url, config.msgpack).await?;
-    let welcome = session.join(&assignment.join_token).await?;
-    let jet = welcome["jet_id"]
-        .as_u64()
-        .context("welcome without jet_id")? as u32;
-    Ok((session, jet))
+    // A lobby may close between assignment and arrival: then queue again, as the
+    // protocol asks of clients.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let ticket = player.queue(&config.mode, None).await?;
+        let assignment = player.assignment(ticket, Duration::from_secs(120)).await?;
+        let mut session = Session::connect(&assignment.ws_url, config.msgpack).await?;
+        session
+            .send(&json!({ "type": "join", "token": assignment.join_token }))
+            .await?;
+        match session.recv().await? {
+            Some(Incoming::Message(m)) if m["type"] == "welcome" => {
+                let jet = m["jet_id"].as_u64().context("welcome without jet_id")? as u32;
+                return Ok((session, jet));
+            }
+            Some(Incoming::Message(m)) if m["code"] == "lobby_closed" && attempt < 3 => continue,
+            other => bail!("joining: {other:?}"),
+        }
+    }
 }
 
 /// One bot: enter a lobby, play until stopped; latency samples while measuring.
@@ -406,13 +436,13 @@ async fn bot(
     let (mut session, jet) = match enter(&http, &config).await {
         Ok(entered) => entered,
         Err(err) => {
-            tracing::warn!(error = %format!("{err:#}"), "a bot could not enter a lobby");
-            shared.failed.fetch_add(1, Ordering::SeqCst);
+            shared.failed(format!("entering a lobby: {err:#}"));
             return samples;
         }
     };
     shared.connected.fetch_add(1, Ordering::SeqCst);
     let mut seq = 0u32;
+    let mut ended: Option<String> = None;
     let mut pending: std::collections::VecDeque<(u32, Instant)> = Default::default();
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -438,11 +468,24 @@ async fn bot(
                 }
             }
             frame = session.ws.next() => {
-                let Some(Ok(frame)) = frame else { break };
+                let frame = match frame {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(err)) => {
+                        ended = Some(format!("the connection failed: {err}"));
+                        break;
+                    }
+                    None => {
+                        ended = Some("the server closed the connection".into());
+                        break;
+                    }
+                };
                 let ack: Option<SnapshotAck> = match &frame {
                     Message::Text(text) => serde_json::from_str(text).ok(),
                     Message::Binary(data) => rmp_serde::from_slice(data).ok(),
-                    Message::Close(_) => break,
+                    Message::Close(frame) => {
+                        ended = Some(format!("closed by the server: {frame:?}"));
+                        break;
+                    }
                     _ => None,
                 };
                 let Some(ack) = ack else { continue };
@@ -463,7 +506,7 @@ async fn bot(
     }
     shared.connected.fetch_sub(1, Ordering::SeqCst);
     if !shared.stop.stopped() {
-        shared.failed.fetch_add(1, Ordering::SeqCst);
+        shared.failed(ended.unwrap_or_else(|| "sending an input failed".into()));
     }
     let _ = session.send(&json!({ "type": "leave" })).await;
     samples

@@ -30,6 +30,12 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Arena tick durations: fine between 0.1 and 10 ms, where the 5 ms target lives.
+const TICK_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01,
+    0.02, 0.05, 0.1,
+];
+
 /// Flushes exported spans when dropped; keep it alive for the life of the process.
 #[derive(Debug)]
 pub struct TelemetryGuard {
@@ -104,8 +110,11 @@ pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
+            // Full-name matchers are consulted before suffix ones.
             let recorder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .expect("buckets are non-empty")
+                .set_buckets_for_metric(Matcher::Full("arena_tick_seconds".into()), TICK_BUCKETS)
                 .expect("buckets are non-empty")
                 .build_recorder();
             let handle = recorder.handle();

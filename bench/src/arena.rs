@@ -1,0 +1,371 @@
+//! The arena under bot load, against the same game as a Colyseus room under the same bots.
+//!
+//! For each player count, the subject runs in its own process so its CPU and memory can be
+//! read from `/proc` without the load generator's:
+//! - Guildhall: `guildhall up` (this binary's hidden `serve-up`), driven by the Rust bots
+//!   of `guildhall bots` (guest init, matchmaking, WebSocket; lobbies of 10 at 30 Hz).
+//! - Colyseus: `bench/peers/colyseus-arena/server.mjs` (the same rules, `@colyseus/core`),
+//!   driven by `bots.mjs` (the same bot behaviour, Colyseus's client SDK).
+//!
+//! Reported per subject: server CPU (cores busy over the measuring window) and players
+//! served per CPU-second, resident memory per connection (RSS growth over the idle
+//! server), input-to-acknowledging-snapshot latency as the bots saw it, and for Guildhall
+//! the tick duration p99 from its own `arena_tick_seconds` histogram. The headline is
+//! the ratio of players per CPU-second and of memory per connection, in the same run.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use guildhall_bots::{SwarmConfig, swarm};
+
+use crate::stack::runtime;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ArenaArgs {
+    /// Player counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [500, 2000, 5000])]
+    pub players: Vec<usize>,
+    /// Seconds over which bots join (guest init, matchmaking, WebSocket).
+    #[arg(long, default_value_t = 10.0)]
+    pub ramp: f64,
+    /// Seconds measured once every bot has joined.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Skip the Colyseus peer (for example when Node is not installed).
+    #[arg(long)]
+    pub no_peer: bool,
+    /// Speak MessagePack instead of JSON to Guildhall.
+    #[arg(long)]
+    pub msgpack: bool,
+}
+
+/// What one subject did at one player count.
+#[derive(Debug, Clone, Default)]
+struct Row {
+    connected: u64,
+    failed: u64,
+    cores: f64,
+    rss_per_connection_kib: f64,
+    latency_p50_ms: f64,
+    latency_p99_ms: f64,
+    tick_p99_ms: Option<f64>,
+}
+
+impl Row {
+    fn players_per_cpu(&self) -> f64 {
+        self.connected as f64 / self.cores.max(1e-9)
+    }
+}
+
+/// CPU seconds (user + system) a process has used so far.
+fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').context("malformed /proc stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
+    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+    Ok(ticks / 100.0)
+}
+
+/// Resident memory in KiB.
+fn rss_kib(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .context("no VmRSS")?;
+    Ok(line
+        .split_whitespace()
+        .nth(1)
+        .context("VmRSS value")?
+        .parse()?)
+}
+
+/// The p99 of a Prometheus histogram in `metrics`, interpolated within its bucket.
+fn histogram_p99(metrics: &str, name: &str) -> Option<f64> {
+    let prefix = format!("{name}_bucket{{le=\"");
+    let mut buckets: Vec<(f64, f64)> = metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .filter_map(|l| {
+            let (le, count) = l.split_once("\"} ")?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            Some((le, count.trim().parse().ok()?))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = buckets.last()?.1;
+    if total == 0.0 {
+        return None;
+    }
+    let target = total * 0.99;
+    let (mut low, mut below) = (0.0, 0.0);
+    for (le, count) in buckets {
+        if count >= target {
+            if le.is_infinite() {
+                return Some(low);
+            }
+            let share = (target - below) / (count - below).max(1.0);
+            return Some(low + (le - low) * share);
+        }
+        (low, below) = (le, count);
+    }
+    None
+}
+
+fn peer_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/colyseus-arena")
+}
+
+/// Samples the subject's CPU over the measuring window, which starts `ramp + 0.5 s` after
+/// the bots do and lasts `duration`; returns (cores busy, RSS at the end).
+async fn sample_window(pid: u32, ramp: Duration, duration: Duration) -> anyhow::Result<(f64, f64)> {
+    tokio::time::sleep(ramp + Duration::from_millis(500)).await;
+    let (cpu0, t0) = (cpu_seconds(pid)?, Instant::now());
+    tokio::time::sleep(duration).await;
+    let (cpu1, t1) = (cpu_seconds(pid)?, Instant::now());
+    let rss = rss_kib(pid)?;
+    Ok(((cpu1 - cpu0) / (t1 - t0).as_secs_f64(), rss))
+}
+
+struct Subject {
+    child: Child,
+    pid: u32,
+}
+
+impl Drop for Subject {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts this binary's `serve-up` and waits for its address.
+fn start_guildhall(dir: &std::path::Path) -> anyhow::Result<(Subject, String)> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .arg("serve-up")
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let pid = child.id();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
+    let addr = line
+        .trim()
+        .strip_prefix("READY ")
+        .with_context(|| format!("serve-up said {line:?}"))?
+        .to_owned();
+    Ok((Subject { child, pid }, addr))
+}
+
+async fn measure_guildhall(args: &ArenaArgs, players: usize) -> anyhow::Result<Row> {
+    let dir = tempfile::tempdir()?;
+    let (subject, addr) = start_guildhall(dir.path())?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = rss_kib(subject.pid)?;
+    let (ramp, duration) = (
+        Duration::from_secs_f64(args.ramp),
+        Duration::from_secs_f64(args.duration),
+    );
+    let config = SwarmConfig {
+        url: format!("http://{addr}"),
+        count: players,
+        mode: "arena-ffa".into(),
+        ramp,
+        duration,
+        msgpack: args.msgpack,
+        seed: 1,
+    };
+    let (report, window) = tokio::join!(
+        tokio::spawn(swarm(config)),
+        sample_window(subject.pid, ramp, duration)
+    );
+    let report = report?;
+    let (cores, rss) = window?;
+    for error in &report.errors {
+        println!("  a bot failed: {error}");
+    }
+    let metrics = reqwest::get(format!("http://{addr}/metrics"))
+        .await?
+        .text()
+        .await?;
+    Ok(Row {
+        connected: report.connected,
+        failed: report.failed,
+        cores,
+        rss_per_connection_kib: (rss - idle) / report.connected.max(1) as f64,
+        latency_p50_ms: report.latency_ms(0.5),
+        latency_p99_ms: report.latency_ms(0.99),
+        tick_p99_ms: histogram_p99(&metrics, "arena_tick_seconds").map(|s| s * 1000.0),
+    })
+}
+
+async fn measure_colyseus(args: &ArenaArgs, players: usize) -> anyhow::Result<Row> {
+    let dir = peer_dir();
+    if !dir.join("node_modules").exists() {
+        bail!(
+            "run `npm ci` in {} first (or pass --no-peer)",
+            dir.display()
+        );
+    }
+    let mut child = Command::new("node")
+        .arg("server.mjs")
+        .args(["--port", "0"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting node (is Node.js installed?)")?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
+    let ready: serde_json::Value = serde_json::from_str(line.trim())
+        .with_context(|| format!("the Colyseus server said {line:?}"))?;
+    let port = ready["port"].as_u64().context("port")?;
+    let pid = child.id();
+    let subject = Subject { child, pid };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = rss_kib(subject.pid)?;
+    let (ramp, duration) = (
+        Duration::from_secs_f64(args.ramp),
+        Duration::from_secs_f64(args.duration),
+    );
+    let bots = tokio::process::Command::new("node")
+        .arg("bots.mjs")
+        .args(["--url", &format!("ws://127.0.0.1:{port}")])
+        .args(["--count", &players.to_string()])
+        .args(["--duration", &args.duration.to_string()])
+        .args(["--ramp", &args.ramp.to_string()])
+        .current_dir(&dir)
+        .stderr(Stdio::inherit())
+        .output();
+    let (output, window) = tokio::join!(bots, sample_window(subject.pid, ramp, duration));
+    let output = output?;
+    let (cores, rss) = window?;
+    // The Colyseus SDK logs its reconnection attempts to stdout; the report is the last
+    // line that is a JSON object.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: serde_json::Value = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .and_then(|l| serde_json::from_str(l).ok())
+        .with_context(|| {
+            let tail: String = stdout
+                .chars()
+                .rev()
+                .take(300)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("bots.mjs printed no report; its output ended with {tail:?}")
+        })?;
+    let connected = report["connected"].as_u64().unwrap_or(0);
+    Ok(Row {
+        connected,
+        failed: report["failed"].as_u64().unwrap_or(0),
+        cores,
+        rss_per_connection_kib: (rss - idle) / connected.max(1) as f64,
+        latency_p50_ms: report["latency_ms"]["p50"].as_f64().unwrap_or(f64::NAN),
+        latency_p99_ms: report["latency_ms"]["p99"].as_f64().unwrap_or(f64::NAN),
+        tick_p99_ms: None,
+    })
+}
+
+fn print_row(name: &str, players: usize, row: &Row) {
+    println!(
+        "{name:<9} {players:>6} {:>9} {:>6} {:>7.3} {:>11.0} {:>10.1} {:>8.1} {:>8.1} {:>9}",
+        row.connected,
+        row.failed,
+        row.cores,
+        row.players_per_cpu(),
+        row.rss_per_connection_kib,
+        row.latency_p50_ms,
+        row.latency_p99_ms,
+        row.tick_p99_ms.map_or("-".into(), |t| format!("{t:.2}")),
+    );
+}
+
+pub fn run(args: ArenaArgs) -> anyhow::Result<()> {
+    // The bots get both cores' worth of workers; the subject is another process.
+    let rt = runtime(2)?;
+    println!(
+        "arena: lobbies of 10 at 30 Hz, bots send an input every 100 ms; ramp {}s, measure {}s",
+        args.ramp, args.duration
+    );
+    println!(
+        "{:<9} {:>6} {:>9} {:>6} {:>7} {:>11} {:>10} {:>8} {:>8} {:>9}",
+        "subject",
+        "bots",
+        "connected",
+        "failed",
+        "cores",
+        "players/cpu",
+        "KiB/conn",
+        "p50 ms",
+        "p99 ms",
+        "tick p99"
+    );
+    for &players in &args.players {
+        let ours = rt.block_on(measure_guildhall(&args, players))?;
+        print_row("guildhall", players, &ours);
+        if args.no_peer {
+            continue;
+        }
+        match rt.block_on(measure_colyseus(&args, players)) {
+            Ok(theirs) => {
+                print_row("colyseus", players, &theirs);
+                println!(
+                    "ratio     {players:>6}  players per CPU-second {:.1}x Colyseus; memory per connection {:.2}x Colyseus's",
+                    ours.players_per_cpu() / theirs.players_per_cpu(),
+                    ours.rss_per_connection_kib / theirs.rss_per_connection_kib,
+                );
+            }
+            Err(err) => println!("colyseus {players:>6} failed: {err:#}"),
+        }
+    }
+    Ok(())
+}
+
+/// The hidden `serve-up` subcommand: `guildhall up` in this process, with limits raised
+/// for a benchmark (every bot comes from 127.0.0.1), until killed.
+pub fn serve_up(dir: PathBuf) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let mut config = crate::stack::base_config(&dir)?;
+        config.auth.register_per_ip_per_minute = 100_000_000;
+        config.auth.login_per_ip_per_minute = 100_000_000;
+        config.arena.capacity = 1_000_000;
+        config.http.max_concurrent_requests = 100_000;
+        let running = guildhall::platform::start(config, guildhall::platform::Shape::Up).await?;
+        println!("READY {}", running.http_addr());
+        std::future::pending::<()>().await;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p99_is_interpolated_within_its_bucket() {
+        let metrics = "arena_tick_seconds_bucket{le=\"0.001\"} 90\n\
+                       arena_tick_seconds_bucket{le=\"0.002\"} 98\n\
+                       arena_tick_seconds_bucket{le=\"0.004\"} 100\n\
+                       arena_tick_seconds_bucket{le=\"+Inf\"} 100\n";
+        let p99 = histogram_p99(metrics, "arena_tick_seconds").unwrap();
+        assert!((p99 - 0.003).abs() < 1e-9, "{p99}");
+    }
+}
