@@ -135,10 +135,11 @@ impl AuthClient {
                         ApiError::internal(format!("auth answered unexpectedly: {e}"))
                     });
                 }
-                Err(PeerError::Status(status, body)) if status.is_client_error() => {
+                Err(PeerError::Status(status, body, retry_after)) if status.is_client_error() => {
                     // Auth is healthy and said no: pass its answer on unchanged.
+                    tracing::debug!(%status, ?retry_after, "auth refused the call");
                     self.record(true);
-                    return Err(envelope_from(status, &body));
+                    return Err(envelope_from(status, &body, retry_after));
                 }
                 Err(err) => {
                     self.record(false);
@@ -162,8 +163,8 @@ impl AuthClient {
     }
 }
 
-/// Rebuilds auth's error envelope (code, message, Retry-After in details) on our side.
-fn envelope_from(status: reqwest::StatusCode, body: &str) -> ApiError {
+/// Rebuilds auth's error envelope (code, message, details, Retry-After) on our side.
+fn envelope_from(status: reqwest::StatusCode, body: &str, retry_after: Option<u64>) -> ApiError {
     let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
     let code = parsed
         .as_ref()
@@ -180,8 +181,18 @@ fn envelope_from(status: reqwest::StatusCode, body: &str) -> ApiError {
         .unwrap_or("rejected by auth")
         .to_owned();
     let mut error = ApiError::new(code, message);
-    if code == ErrorCode::RateLimited {
-        error = error.with_retry_after(60);
+    if let Some(details) = parsed
+        .as_ref()
+        .map(|v| &v["error"]["details"])
+        .filter(|d| !d.is_null())
+    {
+        error = error.with_details(details.clone());
+    }
+    // Auth's own Retry-After when it sent one; a minute when a rate limit came without.
+    match (retry_after, code) {
+        (Some(seconds), _) => error = error.with_retry_after(seconds),
+        (None, ErrorCode::RateLimited) => error = error.with_retry_after(60),
+        _ => {}
     }
     error
 }

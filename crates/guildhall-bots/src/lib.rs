@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
+use guildhall_rng::SplitMix64;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -315,22 +316,6 @@ mod tokio_util_free {
     }
 }
 
-/// SplitMix64: the bots' random stream (the same one the game uses).
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// Just enough of a snapshot to find our acknowledgement.
 #[derive(Deserialize)]
 struct SnapshotAck {
@@ -432,7 +417,7 @@ async fn bot(
     shared: Arc<Shared>,
 ) -> Vec<u32> {
     let mut samples = Vec::new();
-    let mut random = Random(seed);
+    let mut random = SplitMix64::new(seed);
     let (mut session, jet) = match enter(&http, &config).await {
         Ok(entered) => entered,
         Err(err) => {
@@ -454,9 +439,9 @@ async fn bot(
                 let input = json!({
                     "type": "input",
                     "seq": seq,
-                    "thrust": random.unit() < 0.7,
-                    "turn": (random.next() % 3) as i64 - 1,
-                    "fire": random.unit() < 0.3,
+                    "thrust": random.next_unit() < 0.7,
+                    "turn": (random.next_u64() % 3) as i64 - 1,
+                    "fire": random.next_unit() < 0.3,
                 });
                 if session.send(&input).await.is_err() {
                     break;

@@ -14,9 +14,10 @@ pub enum PeerError {
     /// The peer could not be reached or did not answer in time: worth a retry.
     #[error("peer unreachable: {0}")]
     Unreachable(String),
-    /// The peer answered with an error status.
+    /// The peer answered with an error status: its body (the start of it) and its
+    /// `Retry-After` in seconds, if it sent one, to pass on to our caller.
     #[error("peer answered {0}: {1}")]
-    Status(StatusCode, String),
+    Status(StatusCode, String, Option<u64>),
 }
 
 impl PeerError {
@@ -24,7 +25,7 @@ impl PeerError {
     pub fn is_transient(&self) -> bool {
         match self {
             PeerError::Unreachable(_) => true,
-            PeerError::Status(status, _) => {
+            PeerError::Status(status, _, _) => {
                 matches!(
                     *status,
                     StatusCode::BAD_GATEWAY
@@ -83,8 +84,17 @@ impl PeerClient {
             Ok(response)
         } else {
             let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok());
             let body = response.text().await.unwrap_or_default();
-            Err(PeerError::Status(status, body.chars().take(512).collect()))
+            Err(PeerError::Status(
+                status,
+                body.chars().take(512).collect(),
+                retry_after,
+            ))
         }
     }
 

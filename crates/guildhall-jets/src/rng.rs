@@ -1,6 +1,6 @@
 //! The lobby's random stream and the spawn points drawn from it.
 //!
-//! SplitMix64 (Steele, Lea and Flood, 2014) because the spec names it: a client or a
+//! SplitMix64 (`guildhall-rng`) because the spec names it: a client or a
 //! replay tool in any language can reproduce the spawn points from the seed with a
 //! dozen lines. Only spawns draw from it, in the order they happen, so the stream's
 //! position is part of the game state.
@@ -9,38 +9,7 @@ use std::f32::consts::TAU;
 
 use crate::rules::{Rules, SPAWN_MARGIN};
 
-/// The SplitMix64 generator.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SplitMix64 {
-    state: u64,
-}
-
-impl SplitMix64 {
-    /// A stream seeded with `seed`.
-    pub fn new(seed: u64) -> Self {
-        SplitMix64 { state: seed }
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform value in `[0, 1)`: the top 53 bits of [`next_u64`](Self::next_u64)
-    /// times 2⁻⁵³.
-    pub fn next_unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// The generator's internal state, for hashing.
-    pub(crate) fn state(&self) -> u64 {
-        self.state
-    }
-}
+pub use guildhall_rng::SplitMix64;
 
 /// Where and facing which way a jet (re)spawns.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -79,30 +48,6 @@ pub(crate) fn wrap_angle(angle: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splitmix64_matches_the_reference_outputs() {
-        let mut rng = SplitMix64::new(1_234_567);
-        let outputs: Vec<u64> = (0..5).map(|_| rng.next_u64()).collect();
-        assert_eq!(
-            outputs,
-            [
-                6_457_827_717_110_365_317,
-                3_203_168_211_198_807_973,
-                9_817_491_932_198_370_423,
-                4_593_380_528_125_082_431,
-                16_408_922_859_458_223_821,
-            ]
-        );
-    }
-
-    #[test]
-    fn unit_values_use_the_top_53_bits() {
-        let mut rng = SplitMix64::new(0);
-        // First output for seed 0 is 16294208416658607535.
-        let expected = (16_294_208_416_658_607_535u64 >> 11) as f64 / 9_007_199_254_740_992.0;
-        assert_eq!(rng.next_unit(), expected);
-    }
 
     #[test]
     fn spawn_points_stay_in_their_ranges() {

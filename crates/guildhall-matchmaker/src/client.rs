@@ -59,8 +59,12 @@ impl MatchmakerClient {
                     ApiError::internal(format!("matchmaker answered unexpectedly: {e}"))
                 })
             }
-            Err(PeerError::Status(status, body)) if status.is_client_error() => {
-                Err(ApiError::from_envelope(status.as_u16(), &body))
+            Err(PeerError::Status(status, body, retry_after)) if status.is_client_error() => {
+                let error = ApiError::from_envelope(status.as_u16(), &body);
+                Err(match retry_after {
+                    Some(seconds) => error.with_retry_after(seconds),
+                    None => error,
+                })
             }
             Err(err) => {
                 tracing::warn!(%err, "call to the matchmaker failed");

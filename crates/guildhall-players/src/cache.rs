@@ -118,6 +118,11 @@ impl Cache {
             .insert(id);
     }
 
+    /// Every cached character's lock.
+    pub fn all_slots(&self) -> Vec<SlotRef> {
+        self.slots.lock().unwrap().values().cloned().collect()
+    }
+
     pub fn owned_by(&self, owner: Uuid) -> Vec<Uuid> {
         self.by_owner
             .lock()

@@ -11,7 +11,9 @@
 //! the next tick. When the database answers but a batch fails, rows are retried one by
 //! one to isolate the bad one; a row that fails `flush_attempts` times goes to
 //! `players_dead_letters` with the error (`guildhall admin dead-letters` lists and
-//! replays them). At shutdown the task keeps flushing until nothing is dirty.
+//! replays them). At shutdown the task stops writes (they answer `unavailable`, and head's
+//! clients retry on the instance that takes the user over), waits out writes already in
+//! progress, and keeps flushing until nothing is dirty; only then are the leases released.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -50,6 +52,13 @@ pub async fn run(players: Arc<Players>, shutdown: CancellationToken, final_deadl
         }
         flush(&players, &mut attempts).await;
         players.cache.evict(players.config.cache_capacity);
+    }
+    // No write may be acknowledged after the final flush: stop taking writes, then pass
+    // through every character's lock once, so a write that got in before the stop has
+    // finished (and marked its character dirty) before the flush below looks.
+    players.ownership.stop();
+    for slot in players.cache.all_slots() {
+        drop(slot.lock().await);
     }
     let deadline = Instant::now() + final_deadline;
     while players.cache.dirty_len() > 0 && Instant::now() < deadline {

@@ -41,6 +41,9 @@ pub struct Ownership {
     held: Mutex<HashMap<Uuid, Instant>>,
     /// Users being handed to another instance: nothing may change them here any more.
     releasing: Mutex<HashSet<Uuid>>,
+    /// Set at shutdown before the final flush: no more writes and no new leases, so
+    /// nothing can be acknowledged after the last write reached the database.
+    stopping: std::sync::atomic::AtomicBool,
     bus: SharedBus,
 }
 
@@ -58,6 +61,7 @@ impl Ownership {
             ttl,
             held: Mutex::default(),
             releasing: Mutex::default(),
+            stopping: Default::default(),
             bus,
         }
     }
@@ -65,7 +69,8 @@ impl Ownership {
     /// Whether this instance may change `owner`'s characters right now (checked again under
     /// each character's lock, so a release in progress stops writes at once).
     pub fn may_write(&self, owner: Uuid) -> bool {
-        !self.releasing.lock().unwrap().contains(&owner)
+        !self.is_stopping()
+            && !self.releasing.lock().unwrap().contains(&owner)
             && self
                 .held
                 .lock()
@@ -74,8 +79,22 @@ impl Ownership {
                 .is_some_and(|until| *until > Instant::now())
     }
 
+    /// Stops writes and lease taking for good (shutdown). Requests in progress answer
+    /// `unavailable` from now on, and clients retry on another instance.
+    pub fn stop(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Makes sure this instance holds `owner`'s lease, taking it if needed.
     pub async fn ensure(&self, players: &Players, owner: Uuid) -> Result<(), PlayersError> {
+        if self.is_stopping() {
+            return Err(PlayersError::Unavailable);
+        }
         let fresh_enough = Instant::now() + self.ttl / 4;
         if self
             .held

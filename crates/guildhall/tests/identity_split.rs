@@ -351,7 +351,10 @@ async fn a_login_burst_does_not_open_heads_circuit_to_auth() {
         .await;
     let (_head, head) = deployment
         .start_tuned(ServiceKind::Head, Some(&auth_api.base), |c| {
-            c.peers.request_timeout_ms = 2000;
+            // Patient enough that slow hashing on a busy machine is not a timeout: the
+            // point is that auth's own refusals (429 when its hashing slots are full) do
+            // not count against it.
+            c.peers.request_timeout_ms = 10_000;
             c.head.auth_breaker_cooldown_secs = 30;
         })
         .await;
@@ -379,4 +382,51 @@ async fn a_login_burst_does_not_open_heads_circuit_to_auth() {
     // A breaker opened by the burst would fail this for 30 s.
     let (status, body) = head.post("/v1/guest/init", None, json!({})).await;
     assert_eq!(status, 201, "{body}");
+}
+
+#[tokio::test]
+async fn head_passes_auths_retry_after_on_through() {
+    let Some(mut deployment) = Deployment::new().await else {
+        return;
+    };
+    // Two logins per username per minute: auth's wait after the second is about 30 s.
+    let (_auth, auth_api) = deployment
+        .start_tuned(ServiceKind::Auth, None, |c| {
+            c.auth.login_per_username_per_minute = 2;
+        })
+        .await;
+    // A patient head: a slow answer under load must not turn into auth_unavailable.
+    let (_head, head) = deployment
+        .start_tuned(ServiceKind::Head, Some(&auth_api.base), |c| {
+            c.peers.request_timeout_ms = 10_000;
+        })
+        .await;
+    head.account("martha", "bad wolf bay").await;
+    let mut limited = None;
+    for _ in 0..4 {
+        let response = head
+            .http
+            .post(format!("{}/v1/session/login", head.base))
+            .json(&json!({"username": "martha", "password": "not her password"}))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 429 {
+            limited = Some(response);
+            break;
+        }
+    }
+    let response = limited.expect("the third login is rate limited");
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    // Auth's own figure, not a made-up minute.
+    assert!(
+        (1..=30).contains(&retry_after),
+        "Retry-After {retry_after}: {body}"
+    );
 }

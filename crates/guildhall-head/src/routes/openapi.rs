@@ -56,6 +56,10 @@ pub const BEARER: &str = "bearerAuth";
         super::profile::show,
         super::profile::update,
         super::profile::public,
+        create_ticket,
+        show_ticket,
+        cancel_ticket,
+        user_stats,
         jwks,
         health_live,
         health_ready,
@@ -63,7 +67,18 @@ pub const BEARER: &str = "bearerAuth";
         openapi_json,
     ),
     components(
-        schemas(ErrorEnvelope, ErrorCodeSchema, ProfileDoc, ProfileKind),
+        schemas(
+            ErrorEnvelope,
+            ErrorCodeSchema,
+            ProfileDoc,
+            ProfileKind,
+            NewTicketDoc,
+            TicketDoc,
+            TicketStatus,
+            AssignmentDoc,
+            StatsDoc,
+            RecentMatchDoc
+        ),
         responses(
             InvalidRequest,
             Unauthorized,
@@ -72,6 +87,9 @@ pub const BEARER: &str = "bearerAuth";
             Banned,
             UpgradeForbidden,
             UserNotFound,
+            TicketNotFound,
+            TicketExists,
+            MatchmakerUnavailable,
             UsernameTaken,
             VersionConflict,
             PayloadTooLarge,
@@ -89,6 +107,7 @@ pub const BEARER: &str = "bearerAuth";
         (name = "accounts", description = "Registration (or a guest's upgrade) and passwords."),
         (name = "sessions", description = "Signing in, refreshing and signing out."),
         (name = "profiles", description = "Display names and public profiles."),
+        (name = "matchmaking", description = "Queueing for a game and being assigned a lobby (see docs/matchmaking.md)."),
         (name = "platform", description = "Token signing keys, health, metrics and this document."),
     ),
 )]
@@ -341,6 +360,160 @@ struct ReadyDoc {
 }
 
 // ---------------------------------------------------------------------------------------
+// Matchmaking and arena stats (mounted from guildhall-matchmaker and guildhall-arena).
+
+/// Queues the caller for a game.
+#[utoipa::path(
+    post,
+    path = "/v1/matchmaking/tickets",
+    operation_id = "create_ticket",
+    tag = "matchmaking",
+    security(("bearerAuth" = [])),
+    request_body = NewTicketDoc,
+    responses(
+        (status = 202, description = "Queued; long-poll the ticket for its assignment.", body = TicketDoc),
+        (status = 400, response = InvalidRequest),
+        (status = 401, response = Unauthorized),
+        (status = 409, response = TicketExists),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = MatchmakerUnavailable),
+    ),
+)]
+#[allow(dead_code)]
+async fn create_ticket() {}
+
+/// The caller's ticket; while it is queued, waits up to `wait` seconds for a change.
+#[utoipa::path(
+    get,
+    path = "/v1/matchmaking/tickets/{ticket_id}",
+    operation_id = "get_ticket",
+    tag = "matchmaking",
+    security(("bearerAuth" = [])),
+    params(
+        ("ticket_id" = String, Path, description = "The ticket's id."),
+        ("wait" = Option<f64>, Query, minimum = 0, maximum = 60,
+            description = "Seconds to wait for a queued ticket to change (capped by the server, 25 by default)."),
+    ),
+    responses(
+        (status = 200, description = "The ticket.", body = TicketDoc),
+        (status = 400, response = InvalidRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = TicketNotFound),
+        (status = 503, response = MatchmakerUnavailable),
+    ),
+)]
+#[allow(dead_code)]
+async fn show_ticket() {}
+
+/// Cancels the caller's queued ticket (a finished one stays as it is).
+#[utoipa::path(
+    delete,
+    path = "/v1/matchmaking/tickets/{ticket_id}",
+    operation_id = "cancel_ticket",
+    tag = "matchmaking",
+    security(("bearerAuth" = [])),
+    params(("ticket_id" = String, Path, description = "The ticket's id.")),
+    responses(
+        (status = 200, description = "The ticket, now `cancelled` if it was queued.", body = TicketDoc),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = TicketNotFound),
+        (status = 503, response = MatchmakerUnavailable),
+    ),
+)]
+#[allow(dead_code)]
+async fn cancel_ticket() {}
+
+/// A user's arena totals and last 20 matches (public, like profiles).
+#[utoipa::path(
+    get,
+    path = "/v1/users/{user_id}/stats",
+    operation_id = "get_user_stats",
+    tag = "matchmaking",
+    params(("user_id" = String, Path, description = "The user's id (a UUID).")),
+    responses(
+        (status = 200, description = "Totals (zeros for a user who never played).", body = StatsDoc),
+        (status = 400, response = InvalidRequest),
+        (status = 500, response = Internal),
+    ),
+)]
+#[allow(dead_code)]
+async fn user_stats() {}
+
+/// `POST /v1/matchmaking/tickets`.
+#[derive(ToSchema)]
+#[schema(as = NewTicket)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct NewTicketDoc {
+    /// A configured mode, such as `arena-ffa`.
+    mode: String,
+    /// Free-form, at most 16 members; a numeric `rating` drives the skill window.
+    properties: Option<std::collections::BTreeMap<String, Value>>,
+}
+
+/// Where a ticket is in its life.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum TicketStatus {
+    Queued,
+    Assigned,
+    Cancelled,
+    Expired,
+}
+
+/// Where an assigned player goes.
+#[derive(ToSchema)]
+#[schema(as = Assignment)]
+#[allow(dead_code)]
+pub struct AssignmentDoc {
+    lobby_id: Uuid,
+    /// The game server's WebSocket URL.
+    ws_url: String,
+    /// Send as `{"type": "join", "token": ...}` within its lifetime (60 s by default).
+    join_token: String,
+}
+
+/// A matchmaking ticket as its owner sees it.
+#[derive(ToSchema)]
+#[schema(as = Ticket)]
+#[allow(dead_code)]
+pub struct TicketDoc {
+    ticket_id: Uuid,
+    mode: String,
+    status: TicketStatus,
+    /// Present once `assigned`.
+    assignment: Option<AssignmentDoc>,
+}
+
+/// A user's arena record.
+#[derive(ToSchema)]
+#[schema(as = Stats)]
+#[allow(dead_code)]
+pub struct StatsDoc {
+    user_id: Uuid,
+    matches: i64,
+    wins: i64,
+    kills: i64,
+    deaths: i64,
+    recent: Vec<RecentMatchDoc>,
+}
+
+/// One finished match of a user's.
+#[derive(ToSchema)]
+#[schema(as = RecentMatch)]
+#[allow(dead_code)]
+pub struct RecentMatchDoc {
+    match_id: Uuid,
+    /// Unix milliseconds.
+    ended_at: i64,
+    kills: i64,
+    deaths: i64,
+    winner: bool,
+}
+
+// ---------------------------------------------------------------------------------------
 // Shared schemas.
 
 /// Whether a profile belongs to a guest or an account.
@@ -516,6 +689,12 @@ error_responses! {
         [Internal];
     AuthUnavailable: "The auth service is unreachable or its circuit is open \
         (`auth_unavailable`).", [AuthUnavailable], retry_after;
+    TicketNotFound: "No such ticket, or it is someone else's (`ticket_not_found`).",
+        [TicketNotFound];
+    TicketExists: "The caller already has a queued ticket for this mode; \
+        `details.ticket_id` names it (`ticket_exists`).", [TicketExists];
+    MatchmakerUnavailable: "The matchmaker is unreachable or could not save the ticket \
+        (`unavailable`).", [Unavailable];
 }
 
 /// `409 version_conflict`: the envelope plus the current `profile`.
@@ -708,8 +887,8 @@ mod tests {
             secured += 1;
         }
         assert_eq!(
-            secured, 6,
-            "password, accounts, logout, profile x2, public profile"
+            secured, 9,
+            "password, accounts, logout, profile x2, public profile, tickets x3"
         );
     }
 
