@@ -213,7 +213,7 @@ async fn measure_colyseus(args: &ArenaArgs, players: usize) -> anyhow::Result<Ro
     let dir = peer_dir();
     if !dir.join("node_modules").exists() {
         bail!(
-            "run `npm ci` in {} first (or pass --no-peer)",
+            "run `npm install --no-save` in {} first (or pass --no-peer)",
             dir.display()
         );
     }

@@ -61,9 +61,22 @@ async function flyAndWatch(mover, observer, moverJet, key) {
     return { ok: !!j && j.alive, seen: brief(st) };
   });
   const before = jet(await state(observer.page), moverJet);
+  // Thrust while turning: a jet that happens to face a wall slides off it instead of
+  // pressing into it (which would, rightly, not move it at all).
+  const turnKey = key === 'w' ? 'd' : 'ArrowRight';
   await mover.page.keyboard.down(key);
+  await mover.page.keyboard.down(turnKey);
   const heldDuring = (await state(mover.page)).controls;
-  await sleep(1500);
+  // The path the observer sees, sampled as the jet flies.
+  let distance = 0;
+  let last = before;
+  for (let i = 0; i < 15; i++) {
+    await sleep(100);
+    const now = jet(await state(observer.page), moverJet);
+    if (now && last) distance += Math.hypot(now.x - last.x, now.y - last.y);
+    last = now || last;
+  }
+  await mover.page.keyboard.up(turnKey);
   await mover.page.keyboard.up(key);
   await sleep(400); // the snapshot after the release reaches the observer
   const after = jet(await state(observer.page), moverJet);
@@ -71,7 +84,6 @@ async function flyAndWatch(mover, observer, moverJet, key) {
     throw new Failure(`page ${mover.label}: holding ${key} did not set thrust (controls ${JSON.stringify(heldDuring)})`);
   }
   if (!after) throw new Failure(`page ${observer.label} lost jet ${moverJet}`);
-  const distance = Math.hypot(after.x - before.x, after.y - before.y);
   if (!(distance > MIN_DISTANCE)) {
     throw new Failure(
       `page ${observer.label} saw jet ${moverJet} move only ${distance.toFixed(1)} units while page ${mover.label} held ${key} ` +

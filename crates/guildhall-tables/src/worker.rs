@@ -1,0 +1,563 @@
+//! A game's worker: the only writer of one table's state.
+//!
+//! It listens on `game.<id>.actions`, opens each sealed envelope (dropping forgeries),
+//! answers a retried `action_id` with its first result, applies new actions to the rules
+//! ([`guildhall_briscola::Game`]), writes the whole table state to `game:<id>:state`
+//! before anyone hears of the result, then publishes the result to the action's origin
+//! and the events to their audiences. A restarted worker loads the state, so nothing
+//! acknowledged is lost or applied twice, and publishes a fresh `sync` to everyone.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use guildhall_briscola::{Action, Event, Game, Phase, RuleError, TableOptions};
+use guildhall_bus::{Delivery, SharedBus};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::envelope::{
+    ActionEnvelope, Audience, EventEnvelope, PROTOCOL_VERSION, Role, Seal, actions_channel,
+    events_channel, heartbeat_key, state_key,
+};
+
+/// Results remembered for retried action ids.
+const REMEMBERED_RESULTS: usize = 512;
+/// How often the worker says it is alive, and how long that lasts.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+pub const HEARTBEAT_TTL: Duration = Duration::from_secs(20);
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Who sits where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeatHolder {
+    pub player_id: Uuid,
+    pub display_name: Option<String>,
+}
+
+/// An action's outcome, as `action.result` carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// `ok` or `error`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// What the client should do: `retry`, `noop` or `sync`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Extra answer data (the seat a `seat` action gave).
+    #[serde(skip_serializing_if = "Value::is_null", default)]
+    pub data: Value,
+}
+
+impl Outcome {
+    fn ok(data: Value) -> Self {
+        Self {
+            status: "ok".into(),
+            code: None,
+            recovery: None,
+            message: None,
+            data,
+        }
+    }
+
+    fn error(code: &str, message: impl Into<String>) -> Self {
+        let recovery = match code {
+            "desync" | "game_unavailable" => "sync",
+            c if c.starts_with("invalid_") => "noop",
+            _ => "noop",
+        };
+        Self {
+            status: "error".into(),
+            code: Some(code.into()),
+            recovery: Some(recovery.into()),
+            message: Some(message.into()),
+            data: Value::Null,
+        }
+    }
+}
+
+/// Everything about one table, persisted whole after every applied action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableState {
+    pub game_id: String,
+    pub options: TableOptions,
+    pub seed: u64,
+    pub seats: [Option<SeatHolder>; 5],
+    /// Dealt when the fifth seat is taken.
+    pub game: Option<Game>,
+    /// Recent results by action id, oldest first.
+    pub results: VecDeque<(String, Outcome)>,
+    /// The last event's sequence number.
+    pub event_seq: u64,
+}
+
+impl TableState {
+    pub fn new(game_id: &str, options: TableOptions, seed: u64) -> Self {
+        Self {
+            game_id: game_id.to_owned(),
+            options,
+            seed,
+            seats: Default::default(),
+            game: None,
+            results: VecDeque::new(),
+            event_seq: 0,
+        }
+    }
+
+    fn remembered(&self, action_id: &str) -> Option<&Outcome> {
+        self.results
+            .iter()
+            .rev()
+            .find(|(id, _)| id == action_id)
+            .map(|(_, outcome)| outcome)
+    }
+
+    fn remember(&mut self, action_id: &str, outcome: &Outcome) {
+        if self.results.len() >= REMEMBERED_RESULTS {
+            self.results.pop_front();
+        }
+        self.results
+            .push_back((action_id.to_owned(), outcome.clone()));
+    }
+
+    /// The seat `player` holds, if any.
+    pub fn seat_of(&self, player: Uuid) -> Option<u8> {
+        self.seats
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|h| h.player_id == player))
+            .map(|s| s as u8)
+    }
+
+    /// A role-aware snapshot: a player's view of the game (their hand only), or the
+    /// observers' view (no hand at all); before the deal, just the seats.
+    pub fn snapshot(&self, seat: Option<u8>) -> Value {
+        let seats: Vec<Value> = self
+            .seats
+            .iter()
+            .map(|s| match s {
+                Some(h) => json!({ "taken": true, "display_name": h.display_name }),
+                None => json!({ "taken": false }),
+            })
+            .collect();
+        let game = self.game.as_ref().map(|g| match seat {
+            Some(seat) => serde_json::to_value(g.player_view(seat)).unwrap_or(Value::Null),
+            None => serde_json::to_value(g.observer_view()).unwrap_or(Value::Null),
+        });
+        let mut snapshot = match game {
+            Some(Value::Object(view)) => Value::Object(view),
+            _ => {
+                json!({ "phase": "waiting", "turn": null, "dealer": 0, "hand_sizes": [0, 0, 0, 0, 0] })
+            }
+        };
+        snapshot["game_id"] = self.game_id.clone().into();
+        snapshot["seats"] = seats.into();
+        snapshot["role"] = if seat.is_some() { "player" } else { "observer" }.into();
+        if let Some(seat) = seat {
+            snapshot["seat"] = seat.into();
+        }
+        snapshot
+    }
+}
+
+/// A running worker's handles.
+pub struct Worker {
+    bus: SharedBus,
+    seal: Seal,
+    state_ttl: Duration,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker").finish_non_exhaustive()
+    }
+}
+
+/// Why a worker stopped.
+#[derive(Debug)]
+pub enum Stopped {
+    Shutdown,
+    /// The game's state is gone (never created, or expired).
+    NoState,
+    /// The bus failed; the supervisor restarts the worker.
+    Bus(String),
+}
+
+impl Worker {
+    pub fn new(bus: SharedBus, seal: Seal, state_ttl: Duration) -> Self {
+        Self {
+            bus,
+            seal,
+            state_ttl,
+        }
+    }
+
+    /// Writes a new table's initial state (head does this at creation).
+    pub async fn create(&self, state: &TableState) -> Result<(), String> {
+        self.save(state).await
+    }
+
+    async fn save(&self, state: &TableState) -> Result<(), String> {
+        let bytes = serde_json::to_vec(state).map_err(|e| e.to_string())?;
+        self.bus
+            .set(&state_key(&state.game_id), &bytes, Some(self.state_ttl))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Loads a table's state.
+    pub async fn load(&self, game_id: &str) -> Result<Option<TableState>, String> {
+        match self.bus.get(&state_key(game_id)).await {
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| format!("unreadable state of {game_id}: {e}")),
+            Ok(None) => Ok(None),
+            Err(err) => Err(err.to_string()),
+        }
+    }
+
+    /// Runs one game until `shutdown`, resuming from its persisted state.
+    pub async fn run(&self, game_id: &str, shutdown: CancellationToken) -> Stopped {
+        let mut actions = match self.bus.subscribe(&actions_channel(game_id)).await {
+            Ok(actions) => actions,
+            Err(err) => return Stopped::Bus(err.to_string()),
+        };
+        let mut state = match self.load(game_id).await {
+            Ok(Some(state)) => state,
+            Ok(None) => return Stopped::NoState,
+            Err(err) => return Stopped::Bus(err),
+        };
+        // Whoever is connected gets the state as it is now (after a restart: resynced).
+        self.publish_syncs(&mut state, None).await;
+        let mut heartbeat = tokio::time::interval(HEARTBEAT_EVERY);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Stopped::Shutdown,
+                _ = heartbeat.tick() => {
+                    let _ = self.bus.set(&heartbeat_key(game_id), now_ms().to_string().as_bytes(), Some(HEARTBEAT_TTL)).await;
+                }
+                delivery = actions.recv() => match delivery {
+                    None => return Stopped::Bus("the actions subscription ended".into()),
+                    // Messages may have been lost: everyone re-reads the state.
+                    Some(Delivery::Gap) => self.publish_syncs(&mut state, None).await,
+                    Some(Delivery::Message(bytes)) => {
+                        let envelope = match self.seal.open(&bytes) {
+                            Ok(envelope) if envelope.game_id == game_id => envelope,
+                            Ok(_) | Err(_) => {
+                                metrics::counter!("tables_envelopes_rejected_total").increment(1);
+                                tracing::warn!(game = game_id, "dropping an unsigned, forged or misrouted action");
+                                continue;
+                            }
+                        };
+                        if let Err(err) = self.handle(&mut state, envelope).await {
+                            return Stopped::Bus(err);
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    async fn handle(&self, state: &mut TableState, envelope: ActionEnvelope) -> Result<(), String> {
+        let origin = Audience::Origin {
+            origin: envelope.origin.clone(),
+        };
+        if envelope.message_type == "sync" {
+            let seat = match envelope.role {
+                Role::Player => envelope.player_id.and_then(|p| state.seat_of(p)),
+                _ => None,
+            };
+            let snapshot = state.snapshot(seat);
+            let outcome = Outcome::ok(Value::Null);
+            self.publish(
+                state,
+                origin.clone(),
+                "sync",
+                Some(&envelope.action_id),
+                snapshot,
+            )
+            .await;
+            self.publish(
+                state,
+                origin,
+                "action.result",
+                Some(&envelope.action_id),
+                result_payload(&outcome),
+            )
+            .await;
+            return Ok(());
+        }
+        if let Some(outcome) = state.remembered(&envelope.action_id).cloned() {
+            metrics::counter!("tables_actions_replayed_total").increment(1);
+            self.publish(
+                state,
+                origin,
+                "action.result",
+                Some(&envelope.action_id),
+                result_payload(&outcome),
+            )
+            .await;
+            return Ok(());
+        }
+        let mut next = state.clone();
+        let (outcome, events) = apply(&mut next, &envelope);
+        if outcome.status == "ok" {
+            next.remember(&envelope.action_id, &outcome);
+            // Durable before anyone hears of it.
+            self.save(&next).await?;
+            *state = next;
+            metrics::counter!("tables_actions_applied_total").increment(1);
+        }
+        for (to, message_type, payload) in events {
+            self.publish(state, to, &message_type, Some(&envelope.action_id), payload)
+                .await;
+        }
+        self.publish(
+            state,
+            origin,
+            "action.result",
+            Some(&envelope.action_id),
+            result_payload(&outcome),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Sends every seat its own snapshot and observers theirs (and `origin`, if given,
+    /// its own).
+    async fn publish_syncs(&self, state: &mut TableState, action_id: Option<&str>) {
+        for seat in 0..5u8 {
+            if state.seats[seat as usize].is_some() {
+                let snapshot = state.snapshot(Some(seat));
+                self.publish(state, Audience::Seat { seat }, "sync", action_id, snapshot)
+                    .await;
+            }
+        }
+        let snapshot = state.snapshot(None);
+        self.publish(state, Audience::Observers, "sync", action_id, snapshot)
+            .await;
+    }
+
+    async fn publish(
+        &self,
+        state: &mut TableState,
+        to: Audience,
+        message_type: &str,
+        action_id: Option<&str>,
+        payload: Value,
+    ) {
+        state.event_seq += 1;
+        let event = EventEnvelope {
+            game_id: state.game_id.clone(),
+            seq: state.event_seq,
+            to,
+            message_type: message_type.to_owned(),
+            action_id: action_id.map(str::to_owned),
+            ts: now_ms(),
+            version: PROTOCOL_VERSION.into(),
+            payload,
+        };
+        let bytes = serde_json::to_vec(&event).expect("events always serialize");
+        if let Err(err) = self
+            .bus
+            .publish(&events_channel(&state.game_id), &bytes)
+            .await
+        {
+            tracing::warn!(%err, game = %state.game_id, "publishing an event failed");
+        }
+    }
+}
+
+fn result_payload(outcome: &Outcome) -> Value {
+    serde_json::to_value(outcome).expect("outcomes always serialize")
+}
+
+type Published = Vec<(Audience, String, Value)>;
+
+/// Applies one action to a copy of the state; the events to publish when it holds.
+fn apply(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Published) {
+    match envelope.role {
+        Role::Observer => {
+            return (
+                Outcome::error("forbidden", "observers cannot act"),
+                Vec::new(),
+            );
+        }
+        Role::System if envelope.message_type == "seat" => return seat(state, envelope),
+        Role::System => {
+            return (
+                Outcome::error("invalid_action", "unknown system action"),
+                Vec::new(),
+            );
+        }
+        Role::Player => {}
+    }
+    let Some(player) = envelope.player_id else {
+        return (
+            Outcome::error("unauthorized", "a player action needs a player"),
+            Vec::new(),
+        );
+    };
+    let Some(seat) = state.seat_of(player).filter(|s| Some(*s) == envelope.seat) else {
+        return (
+            Outcome::error("forbidden", "that seat is not yours"),
+            Vec::new(),
+        );
+    };
+    let Some(game) = state.game.as_mut() else {
+        return (
+            Outcome::error(
+                "invalid_action",
+                "the hand is dealt when all five seats are taken",
+            ),
+            Vec::new(),
+        );
+    };
+    // A client acting on an older state than the server's is out of step: resync.
+    if let Some(expected) = envelope
+        .payload
+        .get("state_version")
+        .and_then(Value::as_u64)
+        && expected != game.version()
+    {
+        return (
+            Outcome::error(
+                "desync",
+                format!("the game is at version {}", game.version()),
+            ),
+            Vec::new(),
+        );
+    }
+    let mut action = match &envelope.payload {
+        Value::Object(map) => map.clone(),
+        Value::Null => serde_json::Map::new(),
+        _ => {
+            return (
+                Outcome::error("invalid_action", "the payload must be an object"),
+                Vec::new(),
+            );
+        }
+    };
+    action.remove("state_version");
+    action.insert("type".into(), envelope.message_type.clone().into());
+    let action: Action = match serde_json::from_value(Value::Object(action)) {
+        Ok(action) => action,
+        Err(err) => {
+            return (
+                Outcome::error("invalid_action", format!("not an action: {err}")),
+                Vec::new(),
+            );
+        }
+    };
+    match game.apply(seat, action) {
+        Ok(events) => {
+            let mut published = Vec::new();
+            route_events(game, events, &mut published);
+            // A finished hand: the next one is dealt at once (the match goes on).
+            if game.phase() == Phase::HandOver
+                && let Ok(events) = game.deal_next_hand()
+            {
+                route_events(game, events, &mut published);
+            }
+            (Outcome::ok(Value::Null), published)
+        }
+        Err(err) => (rule_error(&err), Vec::new()),
+    }
+}
+
+fn rule_error(err: &RuleError) -> Outcome {
+    Outcome::error(err.code(), err.to_string())
+}
+
+/// Hand updates go to their seat only (with that seat's cards); everything else to all.
+fn route_events(game: &Game, events: Vec<Event>, published: &mut Published) {
+    for event in events {
+        let value = serde_json::to_value(&event).unwrap_or(Value::Null);
+        let message_type = value["type"].as_str().unwrap_or("event").to_owned();
+        if let Event::HandUpdate { seat } = event {
+            let hand = game.player_view(seat).hand.unwrap_or_default();
+            published.push((
+                Audience::Seat { seat },
+                "hand.update".into(),
+                json!({ "seat": seat, "hand": hand }),
+            ));
+            continue;
+        }
+        let is_phase_change = matches!(event, Event::PhaseChange { .. });
+        published.push((Audience::All, message_type, value));
+        // Snapshots follow phase changes, each role its own.
+        if is_phase_change {
+            for seat in 0..5u8 {
+                let view = serde_json::to_value(game.player_view(seat)).unwrap_or(Value::Null);
+                published.push((Audience::Seat { seat }, "sync".into(), view));
+            }
+            let view = serde_json::to_value(game.observer_view()).unwrap_or(Value::Null);
+            published.push((Audience::Observers, "sync".into(), view));
+        }
+    }
+}
+
+/// Seats a player (head's join): their existing seat, or the first free one; the fifth
+/// seat deals the hand.
+fn seat(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Published) {
+    let Some(player) = envelope.player_id else {
+        return (
+            Outcome::error("invalid_action", "seat needs a player"),
+            Vec::new(),
+        );
+    };
+    if let Some(seat) = state.seat_of(player) {
+        return (Outcome::ok(json!({ "seat": seat })), Vec::new());
+    }
+    let Some(free) = state.seats.iter().position(Option::is_none) else {
+        return (
+            Outcome::error("join_failed", "the table is full"),
+            Vec::new(),
+        );
+    };
+    let display_name = envelope
+        .payload
+        .get("display_name")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    state.seats[free] = Some(SeatHolder {
+        player_id: player,
+        display_name: display_name.clone(),
+    });
+    let mut published = vec![(
+        Audience::All,
+        "player.join".to_owned(),
+        json!({ "seat": free, "display_name": display_name }),
+    )];
+    if state.seats.iter().all(Option::is_some) && state.game.is_none() {
+        let game = Game::new(state.options, state.seed);
+        for seat in 0..5u8 {
+            let hand = game.player_view(seat).hand.unwrap_or_default();
+            published.push((
+                Audience::Seat { seat },
+                "hand.update".into(),
+                json!({ "seat": seat, "hand": hand }),
+            ));
+            let view = serde_json::to_value(game.player_view(seat)).unwrap_or(Value::Null);
+            published.push((Audience::Seat { seat }, "sync".into(), view));
+        }
+        let view = serde_json::to_value(game.observer_view()).unwrap_or(Value::Null);
+        published.push((Audience::Observers, "sync".into(), view));
+        published.push((
+            Audience::All,
+            "phase.change".into(),
+            json!({ "phase": "auction" }),
+        ));
+        state.game = Some(game);
+    }
+    (Outcome::ok(json!({ "seat": free })), published)
+}
