@@ -22,6 +22,7 @@ pub struct Config {
     pub players: PlayersConfig,
     pub matchmaker: MatchmakerConfig,
     pub arena: ArenaConfig,
+    pub tables: TablesConfig,
 }
 
 impl Default for Config {
@@ -39,6 +40,7 @@ impl Default for Config {
             players: PlayersConfig::default(),
             matchmaker: MatchmakerConfig::default(),
             arena: ArenaConfig::default(),
+            tables: TablesConfig::default(),
         }
     }
 }
@@ -429,6 +431,25 @@ impl Default for ArenaConfig {
             max_inputs_per_tick: 4,
             slow_client_timeout_ms: 2000,
             heartbeat_interval_ms: 1000,
+        }
+    }
+}
+
+/// Card tables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TablesConfig {
+    /// A table's state is kept this long after its last change (`GAME_STATE_TTL_SECONDS`).
+    pub state_ttl_secs: u64,
+    /// Lifetime of player and observer tokens; a player gets a fresh one by joining again.
+    pub token_ttl_secs: u64,
+}
+
+impl Default for TablesConfig {
+    fn default() -> Self {
+        Self {
+            state_ttl_secs: 12 * 3600,
+            token_ttl_secs: 3600,
         }
     }
 }

@@ -232,6 +232,12 @@ impl Config {
                 .into(),
         );
 
+        check(
+            (60..=30 * 24 * 3600).contains(&self.tables.state_ttl_secs)
+                && (30..=86_400).contains(&self.tables.token_ttl_secs),
+            "tables: state_ttl_secs must be 60..=2592000 and token_ttl_secs 30..=86400".into(),
+        );
+
         let arena = &self.arena;
         check(
             (1..=120).contains(&arena.tick_rate),

@@ -9,12 +9,19 @@
 //!   role-addressed events; a restarted worker resumes from the persisted state and
 //!   resyncs everyone.
 //!
-//! Status: the worker, its persistence and recovery are here and tested on the
-//! in-process bus and on Redis. The HTTP API (create, join, observer tokens), the
-//! WebSocket gateway, the supervisor across processes and the browser client are next.
+//! - [`service::Tables`]: creating tables, seating players, table tokens (signed by auth,
+//!   audience `guildhall:tables`), and keeping workers running in this process.
+//! - [`http`]: head's `/v1/tables` routes and the WebSocket gateway at `/tables/ws`.
+//!
+//! Status: `guildhall up` runs all of it. Still to come: supervision across processes
+//! from heartbeats (the split shape), the browser client and the benchmark.
 
 pub mod envelope;
+mod gateway;
+pub mod http;
+pub mod service;
 pub mod worker;
 
 pub use envelope::{ActionEnvelope, Audience, EventEnvelope, Role, Seal};
+pub use service::{Seated, Tables, TablesSettings};
 pub use worker::{Outcome, SeatHolder, Stopped, TableState, Worker};

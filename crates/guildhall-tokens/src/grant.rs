@@ -12,6 +12,9 @@ use uuid::Uuid;
 /// The audience of arena join tokens.
 pub const ARENA_AUDIENCE: &str = "guildhall:arena";
 
+/// The audience of card-table tokens (players and observers).
+pub const TABLES_AUDIENCE: &str = "guildhall:tables";
+
 /// Longest lifetime a grant may ask for.
 pub const MAX_GRANT_TTL_SECS: u64 = 24 * 3600;
 
@@ -72,6 +75,26 @@ pub struct JoinClaims {
     pub mode: String,
     /// The game server the lobby lives on.
     pub srv: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: Uuid,
+}
+
+/// Claims of a card-table token: a seat at one table, or a place among its observers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The user (players) or a fresh id per observer token.
+    pub sub: Uuid,
+    pub game_id: String,
+    /// `player` or `observer`.
+    pub role: String,
+    /// The player's seat.
+    #[serde(default)]
+    pub seat: Option<u8>,
+    #[serde(default)]
+    pub display_name: Option<String>,
     pub iat: i64,
     pub exp: i64,
     pub jti: Uuid,

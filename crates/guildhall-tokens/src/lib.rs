@@ -23,7 +23,9 @@ pub mod sync;
 mod verifier;
 
 pub use claims::{AccessClaims, SubjectKind, now_unix};
-pub use grant::{ARENA_AUDIENCE, Grant, JoinClaims, MAX_GRANT_TTL_SECS};
+pub use grant::{
+    ARENA_AUDIENCE, Grant, JoinClaims, MAX_GRANT_TTL_SECS, TABLES_AUDIENCE, TableClaims,
+};
 pub use keys::{Jwks, KeyPair, PublicJwk};
 pub use revocation::{REVOCATIONS_CHANNEL, Revocation, RevocationSet};
 pub use signer::Signer;

@@ -23,6 +23,7 @@ use guildhall_matchmaker::api::MatchmakerApi;
 use guildhall_matchmaker::client::MatchmakerClient;
 use guildhall_matchmaker::store::{RedisStore, StateStore};
 use guildhall_players::Players;
+use guildhall_tables::{Tables, TablesSettings};
 use guildhall_tokens::Verifier;
 use guildhall_tokens::sync::{Trust, TrustSource};
 
@@ -97,7 +98,8 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
     let needs_trust = runs(ServiceKind::Head)
         || runs(ServiceKind::Players)
         || runs(ServiceKind::Matchmaker)
-        || runs(ServiceKind::Arena);
+        || runs(ServiceKind::Arena)
+        || runs(ServiceKind::Tables);
     let (api, trust): (Option<Arc<dyn AuthApi>>, Option<Arc<Trust>>) = match (&auth, needs_trust) {
         (_, false) => (None, None),
         // Same process: call auth directly and share its verifier, which auth updates itself.
@@ -182,7 +184,7 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
 
     if runs(ServiceKind::Head) {
         let (api, trust) = (
-            api.context("head needs auth")?,
+            api.clone().context("head needs auth")?,
             trust.clone().context("head needs token verification")?,
         );
         // Split shape: character calls go to the players instances, by user.
@@ -220,6 +222,38 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
         mounted.routes = mounted
             .routes
             .merge(guildhall_arena::results::routes(Results::new(store()?)));
+    }
+
+    if runs(ServiceKind::Tables) {
+        let api = api
+            .clone()
+            .context("tables need auth to sign table tokens")?;
+        let trust = trust.clone().context("tables need token verification")?;
+        let tables = Tables::new(
+            platform.bus.clone(),
+            &platform.internal_token,
+            api,
+            trust.verifier().clone(),
+            TablesSettings {
+                state_ttl: Duration::from_secs(config.tables.state_ttl_secs),
+                token_ttl_secs: config.tables.token_ttl_secs,
+            },
+            platform.shutdown.clone(),
+            &platform.tasks,
+        );
+        let bound = tables.clone();
+        mounted
+            .on_bind
+            .push(Box::new(move |addr| bound.set_listen_addr(addr)));
+        mounted.routes = mounted
+            .routes
+            .merge(guildhall_tables::http::gateway_routes(tables.clone()));
+        // Head's table routes, where head runs beside the tables (`guildhall up`).
+        if runs(ServiceKind::Head) {
+            mounted.routes = mounted
+                .routes
+                .merge(guildhall_tables::http::public_routes(tables, trust));
+        }
     }
 
     if runs(ServiceKind::Arena) {

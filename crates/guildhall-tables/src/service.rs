@@ -1,0 +1,348 @@
+//! The tables service: creating tables, seating players, issuing table tokens, and
+//! keeping each game's worker running in this process.
+//!
+//! Head's routes ([`crate::http`]) call [`Tables`]; the WebSocket gateway
+//! ([`crate::gateway`]) uses it to reach workers. Everything a worker needs to know
+//! arrives as a sealed action on the bus, so the same calls work whether the worker
+//! runs here or elsewhere.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use guildhall_auth::api::AuthApi;
+use guildhall_briscola::TableOptions;
+use guildhall_bus::{Delivery, SharedBus};
+use guildhall_core::{ApiError, ErrorCode};
+use guildhall_tokens::{Grant, TABLES_AUDIENCE, Verifier};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use uuid::Uuid;
+
+use crate::envelope::{
+    ActionEnvelope, Audience, EventEnvelope, PROTOCOL_VERSION, Role, Seal, actions_channel,
+    events_channel,
+};
+use crate::worker::{Outcome, Stopped, TableState, Worker};
+
+/// Game ids: six characters from an alphabet without look-alikes (no 0/O, 1/I/L).
+const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+/// How long a caller waits for a worker's answer.
+const ANSWER_WAIT: Duration = Duration::from_secs(5);
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Settings of the tables service.
+#[derive(Debug, Clone)]
+pub struct TablesSettings {
+    /// How long a table's state lives after its last change.
+    pub state_ttl: Duration,
+    /// Lifetime of table tokens.
+    pub token_ttl_secs: u64,
+}
+
+pub struct Tables {
+    bus: SharedBus,
+    seal: Seal,
+    worker: Arc<Worker>,
+    auth: Arc<dyn AuthApi>,
+    pub(crate) verifier: Arc<Verifier>,
+    settings: TablesSettings,
+    ws_url: Mutex<String>,
+    running: Mutex<HashMap<String, CancellationToken>>,
+    /// The connection holding each seat here; a newer one takes it over.
+    pub(crate) seats: Mutex<HashMap<(String, u8), (String, CancellationToken)>>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl std::fmt::Debug for Tables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tables").finish_non_exhaustive()
+    }
+}
+
+/// A seat and the token that opens it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Seated {
+    pub game_id: String,
+    pub seat: u8,
+    pub player_token: String,
+    pub ws_url: String,
+}
+
+impl Tables {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        bus: SharedBus,
+        internal_token: &str,
+        auth: Arc<dyn AuthApi>,
+        verifier: Arc<Verifier>,
+        settings: TablesSettings,
+        shutdown: CancellationToken,
+        tasks: &TaskTracker,
+    ) -> Arc<Self> {
+        let seal = Seal::new(internal_token);
+        Arc::new(Self {
+            worker: Arc::new(Worker::new(bus.clone(), seal.clone(), settings.state_ttl)),
+            bus,
+            seal,
+            auth,
+            verifier,
+            settings,
+            ws_url: Mutex::new(String::new()),
+            running: Mutex::new(HashMap::new()),
+            seats: Mutex::new(HashMap::new()),
+            shutdown,
+            tasks: tasks.clone(),
+        })
+    }
+
+    /// The gateway's URL, once the listener is bound.
+    pub fn set_listen_addr(&self, addr: std::net::SocketAddr) {
+        *self.ws_url.lock().unwrap() = format!("ws://{addr}/tables/ws");
+    }
+
+    pub fn ws_url(&self) -> String {
+        self.ws_url.lock().unwrap().clone()
+    }
+
+    pub(crate) fn seal(&self) -> &Seal {
+        &self.seal
+    }
+
+    pub(crate) fn bus(&self) -> &SharedBus {
+        &self.bus
+    }
+
+    fn new_game_id() -> String {
+        use rand::Rng;
+        let mut rng = rand::rng();
+        (0..6)
+            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+            .collect()
+    }
+
+    /// Creates a table and seats its creator at seat 0.
+    pub async fn create(&self, user: Uuid, options: TableOptions) -> Result<Seated, ApiError> {
+        if options.validate().is_err() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                "invalid table options",
+            ));
+        }
+        let game_id = Self::new_game_id();
+        let seed = rand::random::<u64>();
+        self.worker
+            .create(&TableState::new(&game_id, options, seed))
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    ErrorCode::Unavailable,
+                    format!("storing the table failed: {e}"),
+                )
+            })?;
+        metrics::counter!("tables_created_total").increment(1);
+        self.join(user, &game_id, None).await
+    }
+
+    /// Seats `user` (their existing seat, or the first free one) and signs their token.
+    pub async fn join(
+        &self,
+        user: Uuid,
+        game_id: &str,
+        display_name: Option<String>,
+    ) -> Result<Seated, ApiError> {
+        self.ensure_worker(game_id).await?;
+        let envelope = ActionEnvelope {
+            game_id: game_id.to_owned(),
+            player_id: Some(user),
+            role: Role::System,
+            seat: None,
+            action_id: format!("seat-{}", Uuid::new_v4()),
+            ts: now_ms(),
+            version: PROTOCOL_VERSION.into(),
+            origin: format!("head:{}", Uuid::new_v4().simple()),
+            message_type: "seat".into(),
+            payload: json!({ "display_name": display_name }),
+        };
+        let outcome = self.request(envelope).await?;
+        if outcome.status != "ok" {
+            let code = outcome
+                .code
+                .as_deref()
+                .and_then(ErrorCode::from_wire)
+                .unwrap_or(ErrorCode::JoinFailed);
+            return Err(ApiError::new(
+                code,
+                outcome.message.unwrap_or_else(|| "join failed".into()),
+            ));
+        }
+        let seat = outcome.data["seat"].as_u64().unwrap_or(0) as u8;
+        let player_token = self
+            .token(user, game_id, "player", Some(seat), display_name)
+            .await?;
+        Ok(Seated {
+            game_id: game_id.to_owned(),
+            seat,
+            player_token,
+            ws_url: self.ws_url(),
+        })
+    }
+
+    /// A token to watch a table (anyone with the table's id may watch).
+    pub async fn observer_token(
+        &self,
+        game_id: &str,
+        display_name: Option<String>,
+    ) -> Result<String, ApiError> {
+        self.existing(game_id).await?;
+        self.token(Uuid::new_v4(), game_id, "observer", None, display_name)
+            .await
+    }
+
+    async fn token(
+        &self,
+        sub: Uuid,
+        game_id: &str,
+        role: &str,
+        seat: Option<u8>,
+        display_name: Option<String>,
+    ) -> Result<String, ApiError> {
+        let mut claims = serde_json::Map::new();
+        claims.insert("game_id".into(), game_id.into());
+        claims.insert("role".into(), role.into());
+        if let Some(seat) = seat {
+            claims.insert("seat".into(), seat.into());
+        }
+        if let Some(name) = display_name {
+            claims.insert("display_name".into(), name.into());
+        }
+        self.auth
+            .sign_grant(Grant {
+                aud: TABLES_AUDIENCE.into(),
+                sub,
+                ttl_secs: self.settings.token_ttl_secs,
+                claims,
+            })
+            .await
+    }
+
+    async fn existing(&self, game_id: &str) -> Result<(), ApiError> {
+        match self.worker.load(game_id).await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(ApiError::new(ErrorCode::GameNotFound, "no such table")),
+            Err(err) => Err(ApiError::new(ErrorCode::GameUnavailable, err)),
+        }
+    }
+
+    /// Starts the game's worker in this process unless it runs already, and returns once
+    /// it listens. A worker that stops on a bus failure is restarted; one whose state is
+    /// gone stops for good.
+    pub async fn ensure_worker(&self, game_id: &str) -> Result<(), ApiError> {
+        self.existing(game_id).await?;
+        if self.running.lock().unwrap().contains_key(game_id) {
+            return Ok(());
+        }
+        let mut events = self
+            .bus
+            .subscribe(&events_channel(game_id))
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::GameUnavailable, e.to_string()))?;
+        let stop = self.shutdown.child_token();
+        {
+            let mut running = self.running.lock().unwrap();
+            if running.contains_key(game_id) {
+                return Ok(());
+            }
+            running.insert(game_id.to_owned(), stop.clone());
+        }
+        let (worker, id) = (self.worker.clone(), game_id.to_owned());
+        self.tasks.spawn(supervise(worker, id, stop));
+        // Listening once its start-up resync arrives.
+        let ready = tokio::time::timeout(ANSWER_WAIT, async {
+            while let Some(delivery) = events.recv().await {
+                if let Delivery::Message(bytes) = delivery
+                    && let Ok(event) = serde_json::from_slice::<EventEnvelope>(&bytes)
+                    && event.message_type == "sync"
+                    && event.to == Audience::Observers
+                {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        match ready {
+            Ok(true) => Ok(()),
+            _ => Err(ApiError::new(
+                ErrorCode::GameUnavailable,
+                "the table's worker did not start",
+            )),
+        }
+    }
+
+    /// Publishes an action and waits for its result.
+    pub async fn request(&self, envelope: ActionEnvelope) -> Result<Outcome, ApiError> {
+        let mut events = self
+            .bus
+            .subscribe(&events_channel(&envelope.game_id))
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::GameUnavailable, e.to_string()))?;
+        self.bus
+            .publish(
+                &actions_channel(&envelope.game_id),
+                &self.seal.seal(&envelope),
+            )
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::RoutingFailed, e.to_string()))?;
+        let answer = tokio::time::timeout(ANSWER_WAIT, async {
+            while let Some(delivery) = events.recv().await {
+                if let Delivery::Message(bytes) = delivery
+                    && let Ok(event) = serde_json::from_slice::<EventEnvelope>(&bytes)
+                    && event.message_type == "action.result"
+                    && event.action_id.as_deref() == Some(&envelope.action_id)
+                {
+                    return serde_json::from_value::<Outcome>(event.payload).ok();
+                }
+            }
+            None
+        })
+        .await;
+        match answer {
+            Ok(Some(outcome)) => Ok(outcome),
+            _ => Err(ApiError::new(
+                ErrorCode::GameUnavailable,
+                "the table did not answer; try again",
+            )),
+        }
+    }
+}
+
+/// Runs a game's worker, restarting it after a bus failure.
+async fn supervise(worker: Arc<Worker>, game_id: String, stop: CancellationToken) {
+    loop {
+        match worker.run(&game_id, stop.clone()).await {
+            Stopped::Shutdown | Stopped::NoState => return,
+            Stopped::Bus(err) => {
+                metrics::counter!("tables_worker_restarts_total").increment(1);
+                tracing::warn!(game = %game_id, %err, "table worker stopped; restarting");
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                }
+            }
+        }
+    }
+}
+
+/// `Value` of the public seat answer.
+pub fn seated_json(seated: &Seated) -> Value {
+    serde_json::to_value(seated).unwrap_or(Value::Null)
+}
