@@ -8,6 +8,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
+use guildhall_core::now_ms;
 use guildhall_core::{ApiError, ErrorCode};
 use guildhall_store::{Store, with_pool, write_with_pool};
 use serde::Serialize;
@@ -51,13 +52,6 @@ pub struct RecentMatch {
 #[derive(Debug, Clone)]
 pub struct Results {
     store: Store,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 impl Results {

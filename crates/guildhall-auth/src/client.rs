@@ -165,34 +165,10 @@ impl AuthClient {
 
 /// Rebuilds auth's error envelope (code, message, details, Retry-After) on our side.
 fn envelope_from(status: reqwest::StatusCode, body: &str, retry_after: Option<u64>) -> ApiError {
-    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
-    let code = parsed
-        .as_ref()
-        .and_then(|v| v["error"]["code"].as_str())
-        .and_then(ErrorCode::from_wire)
-        .unwrap_or(if status == reqwest::StatusCode::UNAUTHORIZED {
-            ErrorCode::Unauthorized
-        } else {
-            ErrorCode::InvalidRequest
-        });
-    let message = parsed
-        .as_ref()
-        .and_then(|v| v["error"]["message"].as_str())
-        .unwrap_or("rejected by auth")
-        .to_owned();
-    let mut error = ApiError::new(code, message);
-    if let Some(details) = parsed
-        .as_ref()
-        .map(|v| &v["error"]["details"])
-        .filter(|d| !d.is_null())
-    {
-        error = error.with_details(details.clone());
-    }
-    // Auth's own Retry-After when it sent one; a minute when a rate limit came without.
-    match (retry_after, code) {
-        (Some(seconds), _) => error = error.with_retry_after(seconds),
-        (None, ErrorCode::RateLimited) => error = error.with_retry_after(60),
-        _ => {}
+    let error = ApiError::from_envelope(status.as_u16(), body, retry_after, "rejected by auth");
+    // A rate limit that came without a Retry-After: a minute.
+    if error.code == ErrorCode::RateLimited && error.retry_after.is_none() {
+        return error.with_retry_after(60);
     }
     error
 }

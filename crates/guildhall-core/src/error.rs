@@ -182,10 +182,15 @@ impl ApiError {
         Self::new(ErrorCode::Internal, "internal server error")
     }
 
-    /// Rebuilds a peer's error from its envelope (code, message, details), for passing a
-    /// peer's answer on unchanged. An unreadable body becomes `invalid_request`
-    /// (`unauthorized` for a 401).
-    pub fn from_envelope(status: u16, body: &str) -> Self {
+    /// Rebuilds a peer's error from its envelope (code, message, details) and its
+    /// `Retry-After`, for passing a peer's answer on unchanged. An unreadable body
+    /// becomes `invalid_request` (`unauthorized` for a 401) with `fallback_message`.
+    pub fn from_envelope(
+        status: u16,
+        body: &str,
+        retry_after: Option<u64>,
+        fallback_message: &str,
+    ) -> Self {
         let parsed: Option<Value> = serde_json::from_str(body).ok();
         let error = parsed.as_ref().map(|v| &v["error"]);
         let code = error
@@ -198,11 +203,12 @@ impl ApiError {
             });
         let message = error
             .and_then(|e| e["message"].as_str())
-            .unwrap_or("rejected by a peer service");
+            .unwrap_or(fallback_message);
         let mut out = Self::new(code, message);
         if let Some(details) = error.map(|e| &e["details"]).filter(|d| !d.is_null()) {
             out.details = Some(details.clone());
         }
+        out.retry_after = retry_after;
         out
     }
 

@@ -60,11 +60,12 @@ impl MatchmakerClient {
                 })
             }
             Err(PeerError::Status(status, body, retry_after)) if status.is_client_error() => {
-                let error = ApiError::from_envelope(status.as_u16(), &body);
-                Err(match retry_after {
-                    Some(seconds) => error.with_retry_after(seconds),
-                    None => error,
-                })
+                Err(ApiError::from_envelope(
+                    status.as_u16(),
+                    &body,
+                    retry_after,
+                    "rejected by a peer service",
+                ))
             }
             Err(err) => {
                 tracing::warn!(%err, "call to the matchmaker failed");

@@ -16,6 +16,7 @@ pub mod http;
 pub mod public;
 pub mod store;
 
+use guildhall_core::now_ms;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,14 +37,6 @@ use crate::store::{Batch, StateStore};
 
 /// Properties a ticket may carry.
 const MAX_PROPERTIES: usize = 16;
-
-/// Milliseconds since the Unix epoch.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// A batch for the writer, and who waits for it to be durable.
 type Write = (Batch, Option<oneshot::Sender<bool>>);

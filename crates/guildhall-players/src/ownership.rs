@@ -16,6 +16,7 @@
 //! - Every write is fenced on the lease (see `store::upsert!`), so an instance that lost
 //!   its lease while paused can never overwrite the new owner's state.
 
+use guildhall_core::now_ms;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -45,13 +46,6 @@ pub struct Ownership {
     /// nothing can be acknowledged after the last write reached the database.
     stopping: std::sync::atomic::AtomicBool,
     bus: SharedBus,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 impl Ownership {

@@ -4,6 +4,7 @@
 //! addressed to this connection (everyone's, its seat's or the observers', and its own
 //! results). A second connection for the same seat takes it over.
 
+use guildhall_core::now_ms;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,13 +36,6 @@ struct ClientMessage {
     payload: Value,
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 pub(crate) async fn upgrade(State(tables): State<Arc<Tables>>, ws: WebSocketUpgrade) -> Response {
     ws.read_buffer_size(8192)
         .max_message_size(16 * 1024)
@@ -55,13 +49,7 @@ fn result(
     code: Option<&str>,
     message: &str,
 ) -> Message {
-    let recovery = code.map(|c| {
-        if c == "desync" || c == "game_unavailable" {
-            "sync"
-        } else {
-            "noop"
-        }
-    });
+    let recovery = code.map(crate::worker::recovery);
     Message::Text(
         json!({
             "message_type": "action.result",

@@ -6,13 +6,14 @@
 //! arrives as a sealed action on the bus, so the same calls work whether the worker
 //! runs here or elsewhere.
 
+use guildhall_core::now_ms;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use guildhall_auth::api::AuthApi;
 use guildhall_briscola::TableOptions;
-use guildhall_bus::{Delivery, SharedBus};
+use guildhall_bus::{Delivery, SharedBus, Subscription};
 use guildhall_core::{ApiError, ErrorCode};
 use guildhall_tokens::{Grant, TABLES_AUDIENCE, Verifier};
 use serde_json::{Value, json};
@@ -30,13 +31,6 @@ use crate::worker::{Outcome, Stopped, TableState, Worker};
 const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 /// How long a caller waits for a worker's answer.
 const ANSWER_WAIT: Duration = Duration::from_secs(5);
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// Settings of the tables service.
 #[derive(Debug, Clone)]
@@ -266,21 +260,12 @@ impl Tables {
         let (worker, id) = (self.worker.clone(), game_id.to_owned());
         self.tasks.spawn(supervise(worker, id, stop));
         // Listening once its start-up resync arrives.
-        let ready = tokio::time::timeout(ANSWER_WAIT, async {
-            while let Some(delivery) = events.recv().await {
-                if let Delivery::Message(bytes) = delivery
-                    && let Ok(event) = serde_json::from_slice::<EventEnvelope>(&bytes)
-                    && event.message_type == "sync"
-                    && event.to == Audience::Observers
-                {
-                    return true;
-                }
-            }
-            false
+        let ready = next_event(&mut events, |event| {
+            event.message_type == "sync" && event.to == Audience::Observers
         })
         .await;
         match ready {
-            Ok(true) => Ok(()),
+            Some(_) => Ok(()),
             _ => Err(ApiError::new(
                 ErrorCode::GameUnavailable,
                 "the table's worker did not start",
@@ -302,27 +287,41 @@ impl Tables {
             )
             .await
             .map_err(|e| ApiError::new(ErrorCode::RoutingFailed, e.to_string()))?;
-        let answer = tokio::time::timeout(ANSWER_WAIT, async {
-            while let Some(delivery) = events.recv().await {
-                if let Delivery::Message(bytes) = delivery
-                    && let Ok(event) = serde_json::from_slice::<EventEnvelope>(&bytes)
-                    && event.message_type == "action.result"
-                    && event.action_id.as_deref() == Some(&envelope.action_id)
-                {
-                    return serde_json::from_value::<Outcome>(event.payload).ok();
-                }
-            }
-            None
+        let answer = next_event(&mut events, |event| {
+            event.message_type == "action.result"
+                && event.action_id.as_deref() == Some(&envelope.action_id)
         })
-        .await;
+        .await
+        .and_then(|event| serde_json::from_value::<Outcome>(event.payload).ok());
         match answer {
-            Ok(Some(outcome)) => Ok(outcome),
+            Some(outcome) => Ok(outcome),
             _ => Err(ApiError::new(
                 ErrorCode::GameUnavailable,
                 "the table did not answer; try again",
             )),
         }
     }
+}
+
+/// The first event on `events` that `wanted` accepts, within [`ANSWER_WAIT`].
+async fn next_event(
+    events: &mut Subscription,
+    wanted: impl Fn(&EventEnvelope) -> bool,
+) -> Option<EventEnvelope> {
+    tokio::time::timeout(ANSWER_WAIT, async {
+        while let Some(delivery) = events.recv().await {
+            if let Delivery::Message(bytes) = delivery
+                && let Ok(event) = serde_json::from_slice::<EventEnvelope>(&bytes)
+                && wanted(&event)
+            {
+                return Some(event);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// Runs a game's worker, restarting it after a bus failure.

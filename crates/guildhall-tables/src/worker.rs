@@ -7,6 +7,7 @@
 //! and the events to their audiences. A restarted worker loads the state, so nothing
 //! acknowledged is lost or applied twice, and publishes a fresh `sync` to everyone.
 
+use guildhall_core::now_ms;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -27,13 +28,6 @@ const REMEMBERED_RESULTS: usize = 512;
 /// How often the worker says it is alive, and how long that lasts.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 pub const HEARTBEAT_TTL: Duration = Duration::from_secs(20);
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// Who sits where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,18 +65,23 @@ impl Outcome {
     }
 
     fn error(code: &str, message: impl Into<String>) -> Self {
-        let recovery = match code {
-            "desync" | "game_unavailable" => "sync",
-            c if c.starts_with("invalid_") => "noop",
-            _ => "noop",
-        };
         Self {
             status: "error".into(),
             code: Some(code.into()),
-            recovery: Some(recovery.into()),
+            recovery: Some(recovery(code).into()),
             message: Some(message.into()),
             data: Value::Null,
         }
+    }
+}
+
+/// What a client should do after an error with `code`: `sync` when its state is out
+/// of step with the game's (or the game was away), `noop` otherwise (fix the action or
+/// drop it).
+pub fn recovery(code: &str) -> &'static str {
+    match code {
+        "desync" | "game_unavailable" => "sync",
+        _ => "noop",
     }
 }
 
@@ -237,7 +236,7 @@ impl Worker {
             Err(err) => return Stopped::Bus(err),
         };
         // Whoever is connected gets the state as it is now (after a restart: resynced).
-        self.publish_syncs(&mut state, None).await;
+        self.publish_syncs(&mut state).await;
         let mut heartbeat = tokio::time::interval(HEARTBEAT_EVERY);
         loop {
             tokio::select! {
@@ -248,7 +247,7 @@ impl Worker {
                 delivery = actions.recv() => match delivery {
                     None => return Stopped::Bus("the actions subscription ended".into()),
                     // Messages may have been lost: everyone re-reads the state.
-                    Some(Delivery::Gap) => self.publish_syncs(&mut state, None).await,
+                    Some(Delivery::Gap) => self.publish_syncs(&mut state).await,
                     Some(Delivery::Message(bytes)) => {
                         let envelope = match self.seal.open(&bytes) {
                             Ok(envelope) if envelope.game_id == game_id => envelope,
@@ -277,7 +276,6 @@ impl Worker {
                 _ => None,
             };
             let snapshot = state.snapshot(seat);
-            let outcome = Outcome::ok(Value::Null);
             self.publish(
                 state,
                 origin.clone(),
@@ -286,26 +284,19 @@ impl Worker {
                 snapshot,
             )
             .await;
-            self.publish(
+            self.answer(
                 state,
                 origin,
-                "action.result",
-                Some(&envelope.action_id),
-                result_payload(&outcome),
+                &envelope.action_id,
+                &Outcome::ok(Value::Null),
             )
             .await;
             return Ok(());
         }
         if let Some(outcome) = state.remembered(&envelope.action_id).cloned() {
             metrics::counter!("tables_actions_replayed_total").increment(1);
-            self.publish(
-                state,
-                origin,
-                "action.result",
-                Some(&envelope.action_id),
-                result_payload(&outcome),
-            )
-            .await;
+            self.answer(state, origin, &envelope.action_id, &outcome)
+                .await;
             return Ok(());
         }
         let mut next = state.clone();
@@ -321,30 +312,29 @@ impl Worker {
             self.publish(state, to, &message_type, Some(&envelope.action_id), payload)
                 .await;
         }
-        self.publish(
-            state,
-            origin,
-            "action.result",
-            Some(&envelope.action_id),
-            result_payload(&outcome),
-        )
-        .await;
+        self.answer(state, origin, &envelope.action_id, &outcome)
+            .await;
         Ok(())
     }
 
-    /// Sends every seat its own snapshot and observers theirs (and `origin`, if given,
-    /// its own).
-    async fn publish_syncs(&self, state: &mut TableState, action_id: Option<&str>) {
-        for seat in 0..5u8 {
-            if state.seats[seat as usize].is_some() {
-                let snapshot = state.snapshot(Some(seat));
-                self.publish(state, Audience::Seat { seat }, "sync", action_id, snapshot)
-                    .await;
-            }
-        }
-        let snapshot = state.snapshot(None);
-        self.publish(state, Audience::Observers, "sync", action_id, snapshot)
+    /// An action's one `action.result`, to where it came from.
+    async fn answer(
+        &self,
+        state: &mut TableState,
+        origin: Audience,
+        action_id: &str,
+        outcome: &Outcome,
+    ) {
+        let payload = serde_json::to_value(outcome).expect("outcomes always serialize");
+        self.publish(state, origin, "action.result", Some(action_id), payload)
             .await;
+    }
+
+    /// Sends every seated player its own snapshot and observers theirs.
+    async fn publish_syncs(&self, state: &mut TableState) {
+        for (to, message_type, payload) in snapshots(state) {
+            self.publish(state, to, &message_type, None, payload).await;
+        }
     }
 
     async fn publish(
@@ -375,10 +365,6 @@ impl Worker {
             tracing::warn!(%err, game = %state.game_id, "publishing an event failed");
         }
     }
-}
-
-fn result_payload(outcome: &Outcome) -> Value {
-    serde_json::to_value(outcome).expect("outcomes always serialize")
 }
 
 type Published = Vec<(Audience, String, Value)>;
@@ -458,50 +444,65 @@ fn apply(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Publish
             );
         }
     };
-    match game.apply(seat, action) {
-        Ok(events) => {
-            let mut published = Vec::new();
-            route_events(game, events, &mut published);
-            // A finished hand: the next one is dealt at once (the match goes on).
-            if game.phase() == Phase::HandOver
-                && let Ok(events) = game.deal_next_hand()
-            {
-                route_events(game, events, &mut published);
-            }
-            (Outcome::ok(Value::Null), published)
-        }
-        Err(err) => (rule_error(&err), Vec::new()),
+    let events = match game.apply(seat, action) {
+        Ok(events) => events,
+        Err(err) => return (rule_error(&err), Vec::new()),
+    };
+    let mut published = Vec::new();
+    route_events(state, events, &mut published);
+    // A finished hand: the next one is dealt at once (the match goes on).
+    if let Some(game) = state.game.as_mut().filter(|g| g.phase() == Phase::HandOver)
+        && let Ok(events) = game.deal_next_hand()
+    {
+        route_events(state, events, &mut published);
     }
+    (Outcome::ok(Value::Null), published)
 }
 
 fn rule_error(err: &RuleError) -> Outcome {
     Outcome::error(err.code(), err.to_string())
 }
 
-/// Hand updates go to their seat only (with that seat's cards); everything else to all.
-fn route_events(game: &Game, events: Vec<Event>, published: &mut Published) {
-    for event in events {
-        let value = serde_json::to_value(&event).unwrap_or(Value::Null);
-        let message_type = value["type"].as_str().unwrap_or("event").to_owned();
-        if let Event::HandUpdate { seat } = event {
-            let hand = game.player_view(seat).hand.unwrap_or_default();
-            published.push((
+/// A seat's cards, to that seat only.
+fn hand_update(game: &Game, seat: u8) -> (Audience, String, Value) {
+    let hand = game.player_view(seat).hand.unwrap_or_default();
+    (
+        Audience::Seat { seat },
+        "hand.update".into(),
+        json!({ "seat": seat, "hand": hand }),
+    )
+}
+
+/// A `sync` for every seated player (its own view) and one for observers.
+fn snapshots(state: &TableState) -> Published {
+    let mut published: Published = (0..5u8)
+        .filter(|seat| state.seats[*seat as usize].is_some())
+        .map(|seat| {
+            (
                 Audience::Seat { seat },
-                "hand.update".into(),
-                json!({ "seat": seat, "hand": hand }),
-            ));
+                "sync".into(),
+                state.snapshot(Some(seat)),
+            )
+        })
+        .collect();
+    published.push((Audience::Observers, "sync".into(), state.snapshot(None)));
+    published
+}
+
+/// Hand updates go to their seat only; everything else to all, and every phase change
+/// is followed by fresh snapshots, each role its own.
+fn route_events(state: &TableState, events: Vec<Event>, published: &mut Published) {
+    let Some(game) = &state.game else { return };
+    for event in events {
+        if let Event::HandUpdate { seat } = event {
+            published.push(hand_update(game, seat));
             continue;
         }
-        let is_phase_change = matches!(event, Event::PhaseChange { .. });
+        let value = serde_json::to_value(&event).unwrap_or(Value::Null);
+        let message_type = value["type"].as_str().unwrap_or("event").to_owned();
         published.push((Audience::All, message_type, value));
-        // Snapshots follow phase changes, each role its own.
-        if is_phase_change {
-            for seat in 0..5u8 {
-                let view = serde_json::to_value(game.player_view(seat)).unwrap_or(Value::Null);
-                published.push((Audience::Seat { seat }, "sync".into(), view));
-            }
-            let view = serde_json::to_value(game.observer_view()).unwrap_or(Value::Null);
-            published.push((Audience::Observers, "sync".into(), view));
+        if matches!(event, Event::PhaseChange { .. }) {
+            published.extend(snapshots(state));
         }
     }
 }
@@ -540,24 +541,14 @@ fn seat(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Publishe
     )];
     if state.seats.iter().all(Option::is_some) && state.game.is_none() {
         let game = Game::new(state.options, state.seed);
-        for seat in 0..5u8 {
-            let hand = game.player_view(seat).hand.unwrap_or_default();
-            published.push((
-                Audience::Seat { seat },
-                "hand.update".into(),
-                json!({ "seat": seat, "hand": hand }),
-            ));
-            let view = serde_json::to_value(game.player_view(seat)).unwrap_or(Value::Null);
-            published.push((Audience::Seat { seat }, "sync".into(), view));
-        }
-        let view = serde_json::to_value(game.observer_view()).unwrap_or(Value::Null);
-        published.push((Audience::Observers, "sync".into(), view));
+        published.extend((0..5u8).map(|seat| hand_update(&game, seat)));
+        state.game = Some(game);
+        published.extend(snapshots(state));
         published.push((
             Audience::All,
             "phase.change".into(),
             json!({ "phase": "auction" }),
         ));
-        state.game = Some(game);
     }
     (Outcome::ok(json!({ "seat": free })), published)
 }
