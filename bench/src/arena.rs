@@ -18,9 +18,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use guildhall_bots::{SwarmConfig, swarm};
 
+use crate::procfs::{cpu_seconds, rss_kib, start_node_peer};
 use crate::stack::runtime;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -58,31 +59,6 @@ impl Row {
     fn players_per_cpu(&self) -> f64 {
         self.connected as f64 / self.cores.max(1e-9)
     }
-}
-
-/// CPU seconds (user + system) a process has used so far.
-fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let rest = stat.rsplit_once(')').context("malformed /proc stat")?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
-    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
-    Ok(ticks / 100.0)
-}
-
-/// Resident memory in KiB.
-fn rss_kib(pid: u32) -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .context("no VmRSS")?;
-    Ok(line
-        .split_whitespace()
-        .nth(1)
-        .context("VmRSS value")?
-        .parse()?)
 }
 
 /// The p99 of a Prometheus histogram in `metrics`, interpolated within its bucket.
@@ -211,25 +187,7 @@ async fn measure_guildhall(args: &ArenaArgs, players: usize) -> anyhow::Result<R
 
 async fn measure_colyseus(args: &ArenaArgs, players: usize) -> anyhow::Result<Row> {
     let dir = peer_dir();
-    if !dir.join("node_modules").exists() {
-        bail!(
-            "run `npm install --no-save` in {} first (or pass --no-peer)",
-            dir.display()
-        );
-    }
-    let mut child = Command::new("node")
-        .arg("server.mjs")
-        .args(["--port", "0"])
-        .current_dir(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("starting node (is Node.js installed?)")?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
-    let ready: serde_json::Value = serde_json::from_str(line.trim())
-        .with_context(|| format!("the Colyseus server said {line:?}"))?;
-    let port = ready["port"].as_u64().context("port")?;
+    let (child, port) = start_node_peer(&dir, "npm install --no-save")?;
     let pid = child.id();
     let subject = Subject { child, pid };
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -26,6 +26,8 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
             ..Default::default()
         };
         config.http.listen = "127.0.0.1:0".parse()?;
+        config.ssh.listen = "127.0.0.1:0".parse()?;
+        config.gamehost.nethack = false;
         config.telemetry.log_filter = "warn".into();
         let telemetry = guildhall_telemetry::init(&config.telemetry, "bench")?;
         std::mem::forget(telemetry);

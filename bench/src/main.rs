@@ -11,7 +11,10 @@ mod characters;
 mod http_health;
 mod identity;
 mod load;
+mod procfs;
 mod stack;
+mod tables;
+mod terminal;
 
 use clap::{Parser, Subcommand};
 
@@ -36,6 +39,14 @@ enum Bench {
     /// Arena bots at 30 Hz in lobbies of 10: server CPU and memory per player, tick and
     /// input-to-snapshot latency, vs the same game as a Colyseus room under the same bots.
     Arena(arena::ArenaArgs),
+    /// Bots playing Briscola chiamata at many tables of five: actions per second and
+    /// action-to-result latency, vs an equivalent game on a boardgame.io server under
+    /// equivalent bots.
+    Tables(tables::TablesArgs),
+    /// Concurrent SSH sessions running a small terminal program through the gateway:
+    /// memory per session, handshake, added keystroke-echo latency and spectator lag,
+    /// vs OpenSSH's sshd running the same program and a direct PTY.
+    Terminal(terminal::TerminalArgs),
     /// (internal) `guildhall up` with benchmark limits, for `arena` to run as a subject.
     #[command(hide = true)]
     ServeUp { dir: std::path::PathBuf },
@@ -48,6 +59,8 @@ fn main() -> anyhow::Result<()> {
         Bench::Identity(args) => identity::run(args),
         Bench::Characters(args) => characters::run(args),
         Bench::Arena(args) => arena::run(args),
+        Bench::Tables(args) => tables::run(args),
+        Bench::Terminal(args) => terminal::run(args),
         Bench::ServeUp { dir } => arena::serve_up(dir),
     }
 }

@@ -28,6 +28,8 @@ pub fn base_config(data_dir: &std::path::Path) -> anyhow::Result<Config> {
         ..Default::default()
     };
     config.http.listen = "127.0.0.1:0".parse()?;
+    config.ssh.listen = "127.0.0.1:0".parse()?;
+    config.gamehost.nethack = false;
     config.telemetry.log_filter = "warn".into();
     Ok(config)
 }

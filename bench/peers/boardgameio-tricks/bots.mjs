@@ -1,13 +1,13 @@
 // Benchmark peer only: a load driver for server.mjs (game.mjs on the boardgame.io server).
 //
 //   node bots.mjs --url http://127.0.0.1:PORT --tables N --duration SECONDS
-//                 [--warmup 2] [--seed 1] [--move-timeout 10]
+//                 [--warmup 2] [--seed 1] [--move-timeout 10] [--think-ms 0]
 //
 // Each of N tables creates a match through the Lobby API (numPlayers 5, setupData {seed}),
 // joins five players through it, and runs one boardgame.io Client per player with the
 // SocketIO transport (its own socket.io connection; playerID and credentials from the
-// join). Whenever a bot's state says it is its turn it moves at once (bid/pass at random,
-// call a random suit, play a random card from its hand). When the game is over the table
+// join). Whenever a bot's state says it is its turn it moves (bid/pass at random, call a
+// random suit, play a random card from its hand): at once, or after --think-ms. When the game is over the table
 // stops its clients and starts a new match, until the run ends.
 //
 // Latency: from the `client.moves.X(...)` call to the first state update from the server
@@ -41,6 +41,7 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: "2" },
     seed: { type: "string", default: "1" },
     "move-timeout": { type: "string", default: "10" },
+    "think-ms": { type: "string", default: "0" },
   },
 });
 
@@ -57,6 +58,7 @@ const DURATION_MS = Number(args.duration) * 1000;
 const WARMUP_MS = Number(args.warmup) * 1000;
 const SEED = BigInt(args.seed);
 const MOVE_TIMEOUT_MS = Number(args["move-timeout"]) * 1000;
+const THINK_MS = Number(args["think-ms"]);
 const BID_PROBABILITY = 0.5;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -157,10 +159,12 @@ class Bot {
     ) {
       // Move outside the client's dispatch (this callback runs inside it).
       this.scheduled = true;
-      setImmediate(() => {
+      const act = () => {
         this.scheduled = false;
         this.act();
-      });
+      };
+      if (THINK_MS > 0) setTimeout(act, THINK_MS);
+      else setImmediate(act);
     }
   }
 

@@ -22,6 +22,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
 
+pub mod tables;
+
 /// The subprotocol that switches the arena to MessagePack.
 pub const MSGPACK_PROTOCOL: &str = "guildhall.msgpack";
 

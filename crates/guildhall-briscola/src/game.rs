@@ -86,8 +86,13 @@ impl Game {
         // part of a change behind, whichever check refused it. A copy is a few hundred
         // bytes.
         let mut next = self.state.clone();
+        // Reordering one's own hand changes nothing the others act on: it keeps the
+        // version, so their next action is not refused as out of step.
+        let moves_game = !matches!(action, Action::Reorder { .. });
         let events = next.apply(seat, action)?;
-        next.version += 1;
+        if moves_game {
+            next.version += 1;
+        }
         self.state = next;
         Ok(events)
     }

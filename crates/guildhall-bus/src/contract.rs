@@ -100,6 +100,49 @@ pub async fn dropped_subscription_stops_delivery(bus: &dyn Bus) {
     nothing_pending(&mut again).await;
 }
 
+/// A subscriber never receives what was published before its `subscribe` returned, even
+/// when the channel was just left and rejoined, or has other subscribers with messages
+/// still on their way.
+pub async fn subscribers_see_only_what_follows_their_subscribe(bus: &dyn Bus) {
+    for round in 0..50u32 {
+        // Rejoining a channel the last subscriber just left.
+        let left = bus.subscribe("rejoin").await.unwrap();
+        bus.publish("rejoin", b"before").await.unwrap();
+        drop(left);
+        let mut rejoined = bus.subscribe("rejoin").await.unwrap();
+        bus.publish("rejoin", b"after").await.unwrap();
+        assert_eq!(
+            next(&mut rejoined).await,
+            Delivery::Message(Bytes::from_static(b"after")),
+            "round {round}: a message from before the subscribe was delivered"
+        );
+        drop(rejoined);
+
+        // Joining a channel that has a subscriber with a burst still in flight.
+        let mut first = bus.subscribe("busy").await.unwrap();
+        for i in 0..20u32 {
+            bus.publish("busy", &i.to_be_bytes()).await.unwrap();
+        }
+        let mut second = bus.subscribe("busy").await.unwrap();
+        bus.publish("busy", b"after").await.unwrap();
+        assert_eq!(
+            next(&mut second).await,
+            Delivery::Message(Bytes::from_static(b"after")),
+            "round {round}: the joiner saw the earlier burst"
+        );
+        for i in 0..20u32 {
+            assert_eq!(
+                next(&mut first).await,
+                Delivery::Message(Bytes::copy_from_slice(&i.to_be_bytes()))
+            );
+        }
+        assert_eq!(
+            next(&mut first).await,
+            Delivery::Message(Bytes::from_static(b"after"))
+        );
+    }
+}
+
 pub async fn key_values_set_get_overwrite_delete(bus: &dyn Bus) {
     assert_eq!(bus.get("kv.a").await.unwrap(), None);
     bus.set("kv.a", b"1", None).await.unwrap();
@@ -169,6 +212,7 @@ macro_rules! bus_contract_tests {
             messages_arrive_in_publish_order,
             binary_and_large_payloads_survive,
             dropped_subscription_stops_delivery,
+            subscribers_see_only_what_follows_their_subscribe,
             key_values_set_get_overwrite_delete,
             set_if_absent_stores_once,
             ttl_expires_values,

@@ -7,6 +7,12 @@
 //! gap on every subscription, reconnects with backoff, resubscribes every channel and
 //! flags a gap again, so consumers resynchronise twice: once to show they are degraded,
 //! once to catch up.
+//!
+//! A subscriber only sees what was published after its `subscribe` returned. Before a new
+//! subscriber joins the table, the task waits for a reply on the pub/sub connection (the
+//! SUBSCRIBE confirmation, or a PING when the channel is already subscribed) and hands out
+//! every message that arrived before it. Without that barrier, a message published
+//! before a channel was unsubscribed and subscribed again could reach the new subscriber.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,9 +21,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use rand::Rng;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink, PubSubStream};
 use tokio::sync::{OnceCell, mpsc, oneshot};
 
 use crate::{Bus, BusError, Slot, Subscription};
@@ -253,20 +259,14 @@ async fn run_subscriber(
                 command = commands.recv() => match command {
                     None => return,
                     Some(command) => {
-                        if apply(&mut table, Some(&mut sink), &prefix, command).await.is_err() {
+                        if apply(&mut table, Some((&mut sink, &mut stream)), &prefix, command).await.is_err() {
                             break;
                         }
                     }
                 },
                 message = stream.next() => match message {
                     None => break,
-                    Some(message) => {
-                        let Some(channel) = message.get_channel_name().strip_prefix(prefix.as_str()) else { continue };
-                        let payload = Bytes::copy_from_slice(message.get_payload_bytes());
-                        if let Some(slots) = table.get_mut(channel) {
-                            slots.retain(|slot| slot.offer(&payload));
-                        }
-                    }
+                    Some(message) => deliver(&mut table, &prefix, &message),
                 },
             }
         }
@@ -275,11 +275,44 @@ async fn run_subscriber(
     }
 }
 
-/// Applies a command to the table, and to Redis when connected (`sink` is `None` while
-/// reconnecting: the table is resubscribed whole on reconnect).
+/// Hands one message from Redis to the channel's subscribers.
+fn deliver(table: &mut HashMap<String, Vec<Slot>>, prefix: &str, message: &redis::Msg) {
+    let Some(channel) = message.get_channel_name().strip_prefix(prefix) else {
+        return;
+    };
+    if let Some(slots) = table.get_mut(channel) {
+        let payload = Bytes::copy_from_slice(message.get_payload_bytes());
+        slots.retain(|slot| slot.offer(&payload));
+    }
+}
+
+/// Delivers every message already received: those that arrived before the reply the
+/// caller just awaited. `Err` when the connection is gone.
+fn drain_received(
+    table: &mut HashMap<String, Vec<Slot>>,
+    stream: &mut PubSubStream,
+    prefix: &str,
+) -> redis::RedisResult<()> {
+    // `unconstrained`: tokio's cooperative budget could otherwise report buffered
+    // messages as not ready.
+    while let Some(next) = tokio::task::unconstrained(stream.next()).now_or_never() {
+        match next {
+            Some(message) => deliver(table, prefix, &message),
+            None => {
+                return Err(redis::RedisError::from(std::io::Error::from(
+                    std::io::ErrorKind::ConnectionReset,
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies a command to the table, and to Redis when connected (`connection` is `None`
+/// while reconnecting: the table is resubscribed whole on reconnect).
 async fn apply(
     table: &mut HashMap<String, Vec<Slot>>,
-    sink: Option<&mut PubSubSink>,
+    connection: Option<(&mut PubSubSink, &mut PubSubStream)>,
     prefix: &str,
     command: Command,
 ) -> redis::RedisResult<()> {
@@ -289,17 +322,25 @@ async fn apply(
             slot,
             ready,
         } => {
-            let first = !table.contains_key(&channel);
-            table.entry(channel.clone()).or_default().push(slot);
-            let result = match sink {
-                Some(sink) if first => sink.subscribe(format!("{prefix}{channel}")).await,
-                _ => Ok(()),
+            let result = match connection {
+                Some((sink, stream)) => {
+                    // The barrier: once its reply is here, everything published before
+                    // this call has been received, and goes to the earlier subscribers.
+                    let barrier = if table.contains_key(&channel) {
+                        sink.ping::<redis::Value>().await.map(drop)
+                    } else {
+                        sink.subscribe(format!("{prefix}{channel}")).await
+                    };
+                    barrier.and_then(|()| drain_received(table, stream, prefix))
+                }
+                None => Ok(()),
             };
+            table.entry(channel).or_default().push(slot);
             let _ = ready.send(());
             result
         }
-        Command::Unsubscribe { channel, id } => match sink {
-            Some(sink) if remove_slot(table, &channel, id) => {
+        Command::Unsubscribe { channel, id } => match connection {
+            Some((sink, _)) if remove_slot(table, &channel, id) => {
                 sink.unsubscribe(format!("{prefix}{channel}")).await
             }
             Some(_) => Ok(()),

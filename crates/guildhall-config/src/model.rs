@@ -23,6 +23,7 @@ pub struct Config {
     pub matchmaker: MatchmakerConfig,
     pub arena: ArenaConfig,
     pub tables: TablesConfig,
+    pub gamehost: GameHostConfig,
 }
 
 impl Default for Config {
@@ -41,6 +42,7 @@ impl Default for Config {
             matchmaker: MatchmakerConfig::default(),
             arena: ArenaConfig::default(),
             tables: TablesConfig::default(),
+            gamehost: GameHostConfig::default(),
         }
     }
 }
@@ -73,18 +75,89 @@ impl Default for HttpConfig {
     }
 }
 
-/// The SSH listener of the terminal gateway.
+/// The SSH gateway for terminal games.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SshConfig {
-    /// Address the terminal gateway listens on.
+    /// Whether this process runs the SSH gateway (`guildhall up` and `serve terminal`).
+    pub enabled: bool,
+    /// Address the gateway listens on.
     pub listen: SocketAddr,
+    /// The Ed25519 host key (OpenSSH format), created on first start; empty means
+    /// `<data_dir>/ssh_host_ed25519_key`. Gateways behind one address share one file.
+    pub host_key: String,
+    /// Connections held at once by this gateway.
+    pub max_connections: usize,
+    /// Connections held at once from one IP address.
+    pub max_per_ip: usize,
+    /// From accept until authentication succeeds.
+    pub handshake_timeout_secs: u64,
+    /// Without a keystroke for this long a session closes (its game runs on for the
+    /// game host's grace period).
+    pub idle_timeout_secs: u64,
+    /// A failed password is answered after this long.
+    pub auth_rejection_ms: u64,
+    /// SSH user names that reach the anonymous menu without a password prompt (an
+    /// empty password does too); any other name is asked for its account password.
+    pub anonymous_users: Vec<String>,
+    /// The game host's gRPC URL (`http://host:7443`); empty means the game host of
+    /// this process.
+    pub game_host_url: String,
 }
 
 impl Default for SshConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             listen: SocketAddr::from(([127, 0, 0, 1], 2222)),
+            host_key: String::new(),
+            max_connections: 2000,
+            max_per_ip: 50,
+            handshake_timeout_secs: 20,
+            idle_timeout_secs: 3600,
+            auth_rejection_ms: 500,
+            anonymous_users: ["nethack", "guest", "play", "watch"]
+                .map(String::from)
+                .to_vec(),
+            game_host_url: String::new(),
+        }
+    }
+}
+
+/// The game host for terminal games (NetHack and any configured program).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GameHostConfig {
+    /// Whether this process runs a game host (`guildhall up` and `serve terminal`).
+    pub enabled: bool,
+    /// Where the host answers gateways over gRPC; empty means no gRPC (the gateway of
+    /// this process uses the host directly).
+    pub grpc_listen: String,
+    /// Playgrounds, options files, save backups and recordings; empty means
+    /// `<data_dir>/terminal`.
+    pub data_dir: String,
+    /// Offer NetHack 3.6 when Debian's `nethack-console` is installed.
+    pub nethack: bool,
+    /// How long a game whose player disconnected waits for them before it gets SIGHUP
+    /// (NetHack saves).
+    pub grace_period_secs: u64,
+    /// Save backups kept per player and game.
+    pub backups_kept: usize,
+    /// More games: tables with `id`, `name`, `command`, `args`, `env`, `rc_template`,
+    /// `playground`, `save_files`, `xlogfile` (see docs/terminal.md).
+    pub games: Vec<toml::Table>,
+}
+
+impl Default for GameHostConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            grpc_listen: String::new(),
+            data_dir: String::new(),
+            nethack: true,
+            grace_period_secs: 300,
+            backups_kept: 10,
+            games: Vec::new(),
         }
     }
 }
@@ -443,6 +516,34 @@ pub struct TablesConfig {
     pub state_ttl_secs: u64,
     /// Lifetime of player and observer tokens; a player gets a fresh one by joining again.
     pub token_ttl_secs: u64,
+    /// The gateway's WebSocket URL that head hands to players and observers; empty means
+    /// `ws://<http.listen>/tables/ws` of this process (set it in the split shape, where
+    /// head and the gateways are different processes).
+    pub public_url: String,
+    /// Whether this tables service runs a game host (starting and watching workers) besides
+    /// its gateway; gateway-only instances can be scaled apart from hosts.
+    pub host: bool,
+    /// Where games' workers run: `processes` (child processes of the tables service,
+    /// restarted when they die; needs a shared bus), `in_process` (tasks of the tables
+    /// service), or `auto` (processes for `serve tables` on Redis, tasks otherwise).
+    pub workers: WorkerMode,
+    /// How many worker processes a tables service keeps (games are spread over them).
+    pub worker_processes: usize,
+    /// The program run as a worker process (with the argument `tables-worker`); empty
+    /// means this very program.
+    pub worker_program: String,
+    /// An action unanswered this long gets `game_unavailable` from the gateway, which then
+    /// asks for the game's worker to be restarted.
+    pub action_timeout_ms: u64,
+}
+
+/// Where the tables service runs games' workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerMode {
+    Auto,
+    InProcess,
+    Processes,
 }
 
 impl Default for TablesConfig {
@@ -450,6 +551,12 @@ impl Default for TablesConfig {
         Self {
             state_ttl_secs: 12 * 3600,
             token_ttl_secs: 3600,
+            public_url: String::new(),
+            host: true,
+            workers: WorkerMode::Auto,
+            worker_processes: 2,
+            worker_program: String::new(),
+            action_timeout_ms: 2000,
         }
     }
 }

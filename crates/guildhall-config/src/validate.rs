@@ -1,6 +1,7 @@
 //! Checks every value once, reporting all problems together.
 
 use std::fmt;
+use std::net::SocketAddr;
 
 use crate::model::Config;
 
@@ -236,6 +237,49 @@ impl Config {
             (60..=30 * 24 * 3600).contains(&self.tables.state_ttl_secs)
                 && (30..=86_400).contains(&self.tables.token_ttl_secs),
             "tables: state_ttl_secs must be 60..=2592000 and token_ttl_secs 30..=86400".into(),
+        );
+        check(
+            (1..=64).contains(&self.tables.worker_processes)
+                && (100..=60_000).contains(&self.tables.action_timeout_ms),
+            "tables: worker_processes must be 1..=64 and action_timeout_ms 100..=60000".into(),
+        );
+        check(
+            self.tables.public_url.is_empty()
+                || self.tables.public_url.starts_with("ws://")
+                || self.tables.public_url.starts_with("wss://"),
+            "tables.public_url: must be a ws:// or wss:// URL".into(),
+        );
+
+        let ssh = &self.ssh;
+        check(
+            ssh.max_connections >= 1 && (1..=ssh.max_connections).contains(&ssh.max_per_ip),
+            "ssh: max_connections must be at least 1 and max_per_ip 1..=max_connections".into(),
+        );
+        check(
+            (1..=600).contains(&ssh.handshake_timeout_secs)
+                && (10..=7 * 86_400).contains(&ssh.idle_timeout_secs)
+                && ssh.auth_rejection_ms <= 10_000,
+            "ssh: handshake_timeout_secs must be 1..=600, idle_timeout_secs 10..=604800 and auth_rejection_ms at most 10000".into(),
+        );
+        check(
+            ssh.game_host_url.is_empty()
+                || ssh.game_host_url.starts_with("http://")
+                || ssh.game_host_url.starts_with("https://"),
+            "ssh.game_host_url: must be an http:// URL (the game host's gRPC address)".into(),
+        );
+        check(
+            !ssh.enabled || self.gamehost.enabled || !ssh.game_host_url.is_empty(),
+            "ssh: a gateway needs a game host: enable gamehost here or set ssh.game_host_url"
+                .into(),
+        );
+        check(
+            self.gamehost.grpc_listen.is_empty()
+                || self.gamehost.grpc_listen.parse::<SocketAddr>().is_ok(),
+            "gamehost.grpc_listen: must be an address such as 0.0.0.0:7443".into(),
+        );
+        check(
+            (1..=7 * 86_400).contains(&self.gamehost.grace_period_secs),
+            "gamehost.grace_period_secs: must be 1..=604800".into(),
         );
 
         let arena = &self.arena;

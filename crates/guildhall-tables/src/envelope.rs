@@ -36,6 +36,11 @@ pub fn heartbeat_key(game_id: &str) -> String {
     format!("game:{game_id}:heartbeat")
 }
 
+/// Key naming the host that runs a game's worker (so two never run one game).
+pub fn owner_key(game_id: &str) -> String {
+    format!("game:{game_id}:owner")
+}
+
 /// Who is acting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -155,7 +160,8 @@ pub enum Audience {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventEnvelope {
     pub game_id: String,
-    /// Increases by one per event of this game, across worker restarts.
+    /// Rises with every event of this game, also across worker restarts (after one it
+    /// may jump ahead).
     pub seq: u64,
     pub to: Audience,
     pub message_type: String,
@@ -164,6 +170,10 @@ pub struct EventEnvelope {
     pub action_id: Option<String>,
     pub ts: i64,
     pub version: String,
+    /// The game's version after this event (what a client sends back as
+    /// `state_version`), once the hand is dealt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_version: Option<u64>,
     pub payload: serde_json::Value,
 }
 

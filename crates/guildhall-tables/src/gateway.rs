@@ -5,17 +5,18 @@
 //! results). A second connection for the same seat takes it over.
 
 use guildhall_core::now_ms;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use guildhall_bus::Delivery;
+use guildhall_core::ErrorCode;
 use guildhall_tokens::{TABLES_AUDIENCE, TableClaims};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::envelope::{
@@ -76,6 +77,94 @@ async fn refuse(socket: &mut WebSocket, action_id: &str, code: &str, message: &s
         .await;
 }
 
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A connection's actions waiting for their result.
+struct Pending {
+    timeout: Duration,
+    waiting: HashMap<String, Instant>,
+    /// Actions answered `game_unavailable` (most recent last): a late result for one of
+    /// them is dropped, so each action gets exactly one result.
+    expired: HashSet<String>,
+    expired_order: VecDeque<String>,
+}
+
+impl Pending {
+    /// At most this many actions may wait at once on one connection.
+    const MAX_WAITING: usize = 64;
+    const MAX_EXPIRED: usize = 256;
+
+    fn new(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            waiting: HashMap::new(),
+            expired: HashSet::new(),
+            expired_order: VecDeque::new(),
+        }
+    }
+
+    fn is_waiting(&self, action_id: &str) -> bool {
+        self.waiting.contains_key(action_id)
+    }
+
+    /// False when too many actions are waiting.
+    fn insert(&mut self, action_id: &str) -> bool {
+        if self.waiting.len() >= Self::MAX_WAITING {
+            return false;
+        }
+        // A retry of an expired action is a new wait for the same result.
+        if self.expired.remove(action_id) {
+            self.expired_order.retain(|id| id != action_id);
+        }
+        self.waiting.insert(action_id.to_owned(), Instant::now());
+        true
+    }
+
+    /// Marks the action answered; false when it was answered already (or never sent).
+    fn answered(&mut self, action_id: &str) -> bool {
+        if self.waiting.remove(action_id).is_some() {
+            return true;
+        }
+        !self.expired.contains(action_id)
+    }
+
+    /// When the oldest waiting action times out, if any waits.
+    fn next_deadline(&self) -> Option<Instant> {
+        self.waiting
+            .values()
+            .min()
+            .map(|since| *since + self.timeout)
+    }
+
+    /// Actions waiting longer than the timeout, now counted as answered.
+    fn overdue(&mut self) -> Vec<String> {
+        let timeout = self.timeout;
+        let overdue: Vec<String> = self
+            .waiting
+            .iter()
+            .filter(|(_, since)| since.elapsed() >= timeout)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &overdue {
+            self.waiting.remove(id);
+            self.expired.insert(id.clone());
+            self.expired_order.push_back(id.clone());
+            if self.expired_order.len() > Self::MAX_EXPIRED
+                && let Some(old) = self.expired_order.pop_front()
+            {
+                self.expired.remove(&old);
+            }
+        }
+        overdue
+    }
+}
+
 /// Whether an event is for this connection.
 fn addressed_to(to: &Audience, seat: Option<u8>, origin: &str) -> bool {
     match to {
@@ -99,6 +188,17 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
             .await;
         }
         Ok(Some(Ok(Message::Text(text)))) => text,
+        Ok(Some(Ok(Message::Binary(_)))) => {
+            return refuse(
+                &mut socket,
+                "",
+                "invalid_action",
+                "messages are JSON text",
+                4400,
+            )
+            .await;
+        }
+        // Closed (or broken) before a word: nothing to answer.
         Ok(_) => return,
     };
     let join: Option<ClientMessage> = serde_json::from_str(first.as_str()).ok();
@@ -143,7 +243,20 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
     };
     let game_id = claims.game_id.clone();
     if let Err(err) = tables.ensure_worker(&game_id).await {
-        return refuse(&mut socket, &join_id, err.code.as_str(), &err.message, 4404).await;
+        // 4404: no such table; 1013 (try again later): its worker could not be reached.
+        let close = if err.code == ErrorCode::GameNotFound {
+            4404
+        } else {
+            1013
+        };
+        return refuse(
+            &mut socket,
+            &join_id,
+            err.code.as_str(),
+            &err.message,
+            close,
+        )
+        .await;
     }
     let mut events = match tables.bus().subscribe(&events_channel(&game_id)).await {
         Ok(events) => events,
@@ -158,18 +271,10 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
             .await;
         }
     };
-    // One connection per seat: the newest wins.
+    // One connection per seat, the newest: the worker names the seat's holder
+    // (`seat.holder`, from this connection's presence) and any other connection of that
+    // seat, on any gateway, is closed.
     let origin = format!("gw:{}", Uuid::new_v4().simple());
-    let kicked = CancellationToken::new();
-    if let Some(seat) = seat
-        && let Some((_, previous)) = tables
-            .seats
-            .lock()
-            .unwrap()
-            .insert((game_id.clone(), seat), (origin.clone(), kicked.clone()))
-    {
-        previous.cancel();
-    }
     let player_id = (role == Role::Player).then_some(claims.sub);
     let envelope = |action_id: String, message_type: String, payload: Value| ActionEnvelope {
         game_id: game_id.clone(),
@@ -188,24 +293,87 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
         let channel = actions_channel(&envelope.game_id);
         async move { bus.publish(&channel, &sealed).await.is_ok() }
     };
-    let _ = socket
-        .send(result(&game_id, &join_id, "ok", None, "joined"))
-        .await;
-    // The snapshot this role may see.
-    publish(envelope(
+    // The snapshot this role may see; for a player, news that they are here.
+    if !publish(envelope(
         format!("sync-{}", Uuid::new_v4()),
         "sync".into(),
         Value::Null,
     ))
-    .await;
+    .await
+    {
+        return refuse(
+            &mut socket,
+            &join_id,
+            "routing_failed",
+            "the table is unreachable",
+            1013,
+        )
+        .await;
+    }
+    let _ = socket
+        .send(result(&game_id, &join_id, "ok", None, "joined"))
+        .await;
+    if role == Role::Player {
+        publish(envelope(
+            format!("presence-{}", Uuid::new_v4()),
+            "presence".into(),
+            json!({ "online": true }),
+        ))
+        .await;
+    }
 
-    loop {
+    let mut pending = Pending::new(tables.action_timeout());
+    // Whether this client was told the game is unavailable and awaits a fresh sync.
+    let mut unavailable = false;
+    let kicked_out = 'connection: loop {
+        // A timer only while an action waits: idle connections cost nothing.
+        let deadline = pending.next_deadline();
         tokio::select! {
-            _ = kicked.cancelled() => {
-                return refuse(&mut socket, "", "duplicate_connection_handled", "this seat connected again elsewhere", 4409).await;
+            _ = tables.closing.cancelled() => {
+                // 1012: the service is restarting; any gateway takes the same token.
+                let _ = socket.send(Message::Close(Some(CloseFrame {
+                    code: 1012,
+                    reason: "gateway restarting".into(),
+                }))).await;
+                return;
+            }
+            _ = sleep_until(deadline) => {
+                let overdue = pending.overdue();
+                if overdue.is_empty() {
+                    continue;
+                }
+                // The game's worker is not answering: say so, answer what waits, and ask
+                // for the worker to be started again; its fresh sync follows.
+                if !unavailable {
+                    unavailable = true;
+                    metrics::counter!("tables_game_unavailable_total").increment(1);
+                    let notice = json!({
+                        "message_type": "game_unavailable",
+                        "game_id": game_id,
+                        "ts": now_ms(),
+                        "version": PROTOCOL_VERSION,
+                        "payload": { "message": "the game is restarting; a fresh sync follows" },
+                    });
+                    if socket.send(Message::Text(notice.to_string().into())).await.is_err() {
+                        break false;
+                    }
+                }
+                for action_id in overdue {
+                    let answer = result(&game_id, &action_id, "error", Some("game_unavailable"), "the game did not answer; sync, then retry");
+                    if socket.send(answer).await.is_err() {
+                        break 'connection false;
+                    }
+                }
+                let (tables, id) = (tables.clone(), game_id.clone());
+                tokio::spawn(async move {
+                    let _ = tables.ensure_worker(&id).await;
+                });
             }
             delivery = events.recv() => match delivery {
-                None => return refuse(&mut socket, "", "game_unavailable", "the table is unreachable", 1011).await,
+                None => {
+                    refuse(&mut socket, "", "game_unavailable", "the table is unreachable", 1011).await;
+                    break false;
+                }
                 Some(Delivery::Gap) => {
                     publish(envelope(format!("sync-{}", Uuid::new_v4()), "sync".into(), Value::Null)).await;
                 }
@@ -214,11 +382,27 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                     if !addressed_to(&event.to, seat, &origin) {
                         continue;
                     }
-                    // Results of the gateway's own syncs are not the client's business.
-                    if event.message_type == "action.result"
-                        && event.action_id.as_deref().is_some_and(|id| id.starts_with("sync-"))
-                    {
+                    // Between gateways only: a newer connection holds this seat.
+                    if event.message_type == "seat.holder" {
+                        if event.payload["origin"].as_str() != Some(origin.as_str()) {
+                            break true;
+                        }
                         continue;
+                    }
+                    if let Some(action_id) = event.action_id.as_deref()
+                        && event.message_type == "action.result"
+                    {
+                        // The gateway's own requests are not the client's business, and an
+                        // action already answered `game_unavailable` is not answered twice.
+                        if action_id.starts_with("sync-")
+                            || action_id.starts_with("presence-")
+                            || !pending.answered(action_id)
+                        {
+                            continue;
+                        }
+                    }
+                    if event.message_type == "sync" {
+                        unavailable = false;
                     }
                     let message = json!({
                         "message_type": event.message_type,
@@ -227,10 +411,11 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                         "seq": event.seq,
                         "ts": event.ts,
                         "version": event.version,
+                        "state_version": event.state_version,
                         "payload": event.payload,
                     });
                     if socket.send(Message::Text(message.to_string().into())).await.is_err() {
-                        break;
+                        break false;
                     }
                 }
             },
@@ -238,7 +423,7 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                 let text = match incoming {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                    _ => break,
+                    _ => break false,
                 };
                 let Ok(message) = serde_json::from_str::<ClientMessage>(text.as_str()) else {
                     let _ = socket.send(result(&game_id, "", "error", Some("invalid_action"), "not a message")).await;
@@ -248,24 +433,45 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                     let _ = socket.send(result(&game_id, "", "error", Some("invalid_action"), "every action needs an action_id")).await;
                     continue;
                 };
-                if message.message_type == "join" || action_id.starts_with("sync-") {
-                    let _ = socket.send(result(&game_id, &action_id, "error", Some("invalid_action"), "already joined")).await;
+                if message.message_type == "join"
+                    || message.message_type == "presence"
+                    || action_id.starts_with("sync-")
+                    || action_id.starts_with("presence-")
+                {
+                    let _ = socket.send(result(&game_id, &action_id, "error", Some("invalid_action"), "not an action a client can send")).await;
+                    continue;
+                }
+                // A retry of an action still waiting is answered by its one result.
+                if pending.is_waiting(&action_id) {
+                    continue;
+                }
+                if !pending.insert(&action_id) {
+                    let _ = socket.send(result(&game_id, &action_id, "error", Some("invalid_action"), "too many actions are waiting for their result")).await;
                     continue;
                 }
                 if !publish(envelope(action_id.clone(), message.message_type, message.payload)).await {
+                    pending.answered(&action_id);
                     let _ = socket.send(result(&game_id, &action_id, "error", Some("routing_failed"), "the action could not be routed")).await;
                 }
             }
         }
+    };
+    if kicked_out {
+        return refuse(
+            &mut socket,
+            "",
+            "duplicate_connection_handled",
+            "this seat connected again elsewhere",
+            4409,
+        )
+        .await;
     }
-    // Free the seat's slot unless a newer connection holds it.
-    if let Some(seat) = seat {
-        let mut seats = tables.seats.lock().unwrap();
-        if seats
-            .get(&(game_id.clone(), seat))
-            .is_some_and(|(holder, _)| *holder == origin)
-        {
-            seats.remove(&(game_id, seat));
-        }
+    if role == Role::Player {
+        publish(envelope(
+            format!("presence-{}", Uuid::new_v4()),
+            "presence".into(),
+            json!({ "online": false }),
+        ))
+        .await;
     }
 }

@@ -4,16 +4,18 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{FromRef, Path, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use guildhall_briscola::TableOptions;
 use guildhall_core::{ApiError, ErrorCode};
-use guildhall_http::Bearer;
+use guildhall_http::{Bearer, check_internal_token};
 use guildhall_tokens::sync::Trust;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::host::Host;
 use crate::service::{Tables, seated_json};
 
 #[derive(Clone)]
@@ -37,6 +39,25 @@ pub fn public_routes(tables: Arc<Tables>, trust: Arc<Trust>) -> Router {
         .with_state(Api { tables, trust })
 }
 
+/// The game host's internal view: `GET /internal/v1/tables/workers` lists its worker
+/// processes (pid, games, restarts) for operators; it needs the internal token.
+pub fn host_routes(host: Arc<Host>, internal_token: &str) -> Router {
+    let token: Arc<str> = internal_token.into();
+    Router::new().route(
+        "/internal/v1/tables/workers",
+        get(move |headers: HeaderMap| {
+            let (host, token) = (host.clone(), token.clone());
+            async move {
+                check_internal_token(&headers, &token)?;
+                Ok::<_, ApiError>(Json(json!({
+                    "games": host.game_count(),
+                    "processes": host.processes(),
+                })))
+            }
+        }),
+    )
+}
+
 /// The WebSocket gateway.
 pub fn gateway_routes(tables: Arc<Tables>) -> Router {
     Router::new()
@@ -49,6 +70,8 @@ pub fn gateway_routes(tables: Arc<Tables>) -> Router {
 struct CreateBody {
     #[serde(default)]
     options: Option<TableOptions>,
+    #[serde(default)]
+    display_name: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -76,17 +99,15 @@ fn game_id(raw: &str) -> Result<String, ApiError> {
     }
 }
 
-fn name(body: NameBody) -> Result<Option<String>, ApiError> {
-    let name = body.display_name;
-    if let Some(name) = &name
-        && (name.trim().is_empty() || name.chars().count() > 32)
-    {
-        return Err(ApiError::new(
-            ErrorCode::InvalidRequest,
-            "display_name must be 1 to 32 characters",
-        ));
-    }
-    Ok(name)
+/// A name shown at the table, held to the platform's display-name rules (no control
+/// characters, no look-alike tricks, 1 to 32 characters).
+fn name(raw: Option<String>) -> Result<Option<String>, ApiError> {
+    raw.map(|raw| {
+        guildhall_names::DisplayName::parse(&raw)
+            .map(guildhall_names::DisplayName::into_string)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidDisplayName, e.to_string()))
+    })
+    .transpose()
 }
 
 async fn create(
@@ -94,10 +115,13 @@ async fn create(
     bearer: Bearer,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let options = optional_json::<CreateBody>(&body)?
-        .options
-        .unwrap_or_default();
-    let seated = api.tables.create(bearer.claims.sub, options).await?;
+    let body = optional_json::<CreateBody>(&body)?;
+    let display_name = name(body.display_name)?;
+    let options = body.options.unwrap_or_default();
+    let seated = api
+        .tables
+        .create(bearer.claims.sub, options, display_name)
+        .await?;
     Ok((StatusCode::CREATED, Json(seated_json(&seated))))
 }
 
@@ -108,7 +132,7 @@ async fn join(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let id = game_id(&id)?;
-    let display_name = name(optional_json(&body)?)?;
+    let display_name = name(optional_json::<NameBody>(&body)?.display_name)?;
     let seated = api
         .tables
         .join(bearer.claims.sub, &id, display_name)
@@ -122,7 +146,7 @@ async fn observer(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let id = game_id(&id)?;
-    let display_name = name(optional_json(&body)?)?;
+    let display_name = name(optional_json::<NameBody>(&body)?.display_name)?;
     let token = api.tables.observer_token(&id, display_name).await?;
     Ok(Json(
         json!({ "observer_token": token, "ws_url": api.tables.ws_url() }),

@@ -9,16 +9,19 @@
 //!   role-addressed events; a restarted worker resumes from the persisted state and
 //!   resyncs everyone.
 //!
+//! - [`host::Host`]: the game host that starts workers on request (tasks in
+//!   `guildhall up`, a pool of child processes in the split shape), restarts them when
+//!   they die or their heartbeat lapses, and owns each game alone.
 //! - [`service::Tables`]: creating tables, seating players, table tokens (signed by auth,
-//!   audience `guildhall:tables`), and keeping workers running in this process.
-//! - [`http`]: head's `/v1/tables` routes and the WebSocket gateway at `/tables/ws`.
-//!
-//! Status: `guildhall up` runs all of it. Still to come: supervision across processes
-//! from heartbeats (the split shape), the browser client and the benchmark.
+//!   audience `guildhall:tables`), and making sure a game's worker runs.
+//! - [`http`]: head's `/v1/tables` routes and the WebSocket gateway at `/tables/ws`;
+//!   [`page`]: the browser client at `/play/tables`.
 
 pub mod envelope;
 mod gateway;
+pub mod host;
 pub mod http;
+pub mod page;
 pub mod service;
 pub mod worker;
 

@@ -1,15 +1,15 @@
-//! The tables service: creating tables, seating players, issuing table tokens, and
-//! keeping each game's worker running in this process.
+//! Reaching tables: creating them, seating players, issuing table tokens, and making
+//! sure a game's worker runs.
 //!
 //! Head's routes ([`crate::http`]) call [`Tables`]; the WebSocket gateway
 //! ([`crate::gateway`]) uses it to reach workers. Everything a worker needs to know
-//! arrives as a sealed action on the bus, so the same calls work whether the worker
-//! runs here or elsewhere.
+//! arrives as a sealed action on the bus, and workers are started by whichever
+//! [`crate::host::Host`] answers a start request, so the same calls work whether the
+//! worker runs in this process, in a child process, or on another machine.
 
 use guildhall_core::now_ms;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use guildhall_auth::api::AuthApi;
 use guildhall_briscola::TableOptions;
@@ -18,14 +18,14 @@ use guildhall_core::{ApiError, ErrorCode};
 use guildhall_tokens::{Grant, TABLES_AUDIENCE, Verifier};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use crate::envelope::{
-    ActionEnvelope, Audience, EventEnvelope, PROTOCOL_VERSION, Role, Seal, actions_channel,
-    events_channel,
+    ActionEnvelope, EventEnvelope, PROTOCOL_VERSION, Role, Seal, actions_channel, events_channel,
+    heartbeat_key,
 };
-use crate::worker::{Outcome, Stopped, TableState, Worker};
+use crate::host::{START_CHANNEL, start_request};
+use crate::worker::{Outcome, TableState, Worker};
 
 /// Game ids: six characters from an alphabet without look-alikes (no 0/O, 1/I/L).
 const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
@@ -39,6 +39,11 @@ pub struct TablesSettings {
     pub state_ttl: Duration,
     /// Lifetime of table tokens.
     pub token_ttl_secs: u64,
+    /// The gateway URL handed out with tokens; empty: this process's own gateway.
+    pub public_url: String,
+    /// How long the gateway waits for an action's result before saying the game is
+    /// unavailable.
+    pub action_timeout: Duration,
 }
 
 pub struct Tables {
@@ -49,11 +54,9 @@ pub struct Tables {
     pub(crate) verifier: Arc<Verifier>,
     settings: TablesSettings,
     ws_url: Mutex<String>,
-    running: Mutex<HashMap<String, CancellationToken>>,
-    /// The connection holding each seat here; a newer one takes it over.
-    pub(crate) seats: Mutex<HashMap<(String, u8), (String, CancellationToken)>>,
-    shutdown: CancellationToken,
-    tasks: TaskTracker,
+    /// Cancelled when this process shuts down: the gateway closes its connections so
+    /// clients reconnect to another gateway.
+    pub(crate) closing: CancellationToken,
 }
 
 impl std::fmt::Debug for Tables {
@@ -72,15 +75,13 @@ pub struct Seated {
 }
 
 impl Tables {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         bus: SharedBus,
         internal_token: &str,
         auth: Arc<dyn AuthApi>,
         verifier: Arc<Verifier>,
         settings: TablesSettings,
-        shutdown: CancellationToken,
-        tasks: &TaskTracker,
+        closing: CancellationToken,
     ) -> Arc<Self> {
         let seal = Seal::new(internal_token);
         Arc::new(Self {
@@ -89,18 +90,21 @@ impl Tables {
             seal,
             auth,
             verifier,
+            ws_url: Mutex::new(settings.public_url.clone()),
             settings,
-            ws_url: Mutex::new(String::new()),
-            running: Mutex::new(HashMap::new()),
-            seats: Mutex::new(HashMap::new()),
-            shutdown,
-            tasks: tasks.clone(),
+            closing,
         })
     }
 
-    /// The gateway's URL, once the listener is bound.
+    /// The gateway's URL once the listener is bound, unless one is configured.
     pub fn set_listen_addr(&self, addr: std::net::SocketAddr) {
-        *self.ws_url.lock().unwrap() = format!("ws://{addr}/tables/ws");
+        if self.settings.public_url.is_empty() {
+            *self.ws_url.lock().unwrap() = format!("ws://{addr}/tables/ws");
+        }
+    }
+
+    pub(crate) fn action_timeout(&self) -> Duration {
+        self.settings.action_timeout
     }
 
     pub fn ws_url(&self) -> String {
@@ -124,7 +128,12 @@ impl Tables {
     }
 
     /// Creates a table and seats its creator at seat 0.
-    pub async fn create(&self, user: Uuid, options: TableOptions) -> Result<Seated, ApiError> {
+    pub async fn create(
+        &self,
+        user: Uuid,
+        options: TableOptions,
+        display_name: Option<String>,
+    ) -> Result<Seated, ApiError> {
         if options.validate().is_err() {
             return Err(ApiError::new(
                 ErrorCode::InvalidRequest,
@@ -143,7 +152,7 @@ impl Tables {
                 )
             })?;
         metrics::counter!("tables_created_total").increment(1);
-        self.join(user, &game_id, None).await
+        self.join(user, &game_id, display_name).await
     }
 
     /// Seats `user` (their existing seat, or the first free one) and signs their token.
@@ -236,41 +245,35 @@ impl Tables {
         }
     }
 
-    /// Starts the game's worker in this process unless it runs already, and returns once
-    /// it listens. A worker that stops on a bus failure is restarted; one whose state is
-    /// gone stops for good.
+    /// Makes sure the game's worker runs: when its heartbeat is missing, asks the hosts
+    /// to start it (again every second, in case a request went unheard) and returns once
+    /// the worker listens, or `game_unavailable` after a few seconds.
     pub async fn ensure_worker(&self, game_id: &str) -> Result<(), ApiError> {
         self.existing(game_id).await?;
-        if self.running.lock().unwrap().contains_key(game_id) {
+        let heartbeat = heartbeat_key(game_id);
+        let beating = |result: Result<Option<_>, _>| matches!(result, Ok(Some(_)));
+        if beating(self.bus.get(&heartbeat).await) {
             return Ok(());
         }
-        let mut events = self
-            .bus
-            .subscribe(&events_channel(game_id))
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::GameUnavailable, e.to_string()))?;
-        let stop = self.shutdown.child_token();
-        {
-            let mut running = self.running.lock().unwrap();
-            if running.contains_key(game_id) {
+        let deadline = Instant::now() + ANSWER_WAIT;
+        let mut asked: Option<Instant> = None;
+        while Instant::now() < deadline {
+            if asked.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+                let request = start_request(&self.seal, game_id);
+                if let Err(err) = self.bus.publish(START_CHANNEL, &request).await {
+                    return Err(ApiError::new(ErrorCode::GameUnavailable, err.to_string()));
+                }
+                asked = Some(Instant::now());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if beating(self.bus.get(&heartbeat).await) {
                 return Ok(());
             }
-            running.insert(game_id.to_owned(), stop.clone());
         }
-        let (worker, id) = (self.worker.clone(), game_id.to_owned());
-        self.tasks.spawn(supervise(worker, id, stop));
-        // Listening once its start-up resync arrives.
-        let ready = next_event(&mut events, |event| {
-            event.message_type == "sync" && event.to == Audience::Observers
-        })
-        .await;
-        match ready {
-            Some(_) => Ok(()),
-            _ => Err(ApiError::new(
-                ErrorCode::GameUnavailable,
-                "the table's worker did not start",
-            )),
-        }
+        Err(ApiError::new(
+            ErrorCode::GameUnavailable,
+            "the table's worker did not start; try again",
+        ))
     }
 
     /// Publishes an action and waits for its result.
@@ -322,23 +325,6 @@ async fn next_event(
     .await
     .ok()
     .flatten()
-}
-
-/// Runs a game's worker, restarting it after a bus failure.
-async fn supervise(worker: Arc<Worker>, game_id: String, stop: CancellationToken) {
-    loop {
-        match worker.run(&game_id, stop.clone()).await {
-            Stopped::Shutdown | Stopped::NoState => return,
-            Stopped::Bus(err) => {
-                metrics::counter!("tables_worker_restarts_total").increment(1);
-                tracing::warn!(game = %game_id, %err, "table worker stopped; restarting");
-                tokio::select! {
-                    _ = stop.cancelled() => return,
-                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-                }
-            }
-        }
-    }
 }
 
 /// `Value` of the public seat answer.

@@ -23,6 +23,8 @@ use crate::envelope::{
     events_channel, heartbeat_key, state_key,
 };
 
+/// Event numbers reserved at a time (see [`TableState::seq_ceiling`]).
+const SEQ_BLOCK: u64 = 1024;
 /// Results remembered for retried action ids.
 const REMEMBERED_RESULTS: usize = 512;
 /// How often the worker says it is alive, and how long that lasts.
@@ -76,11 +78,12 @@ impl Outcome {
 }
 
 /// What a client should do after an error with `code`: `sync` when its state is out
-/// of step with the game's (or the game was away), `noop` otherwise (fix the action or
-/// drop it).
+/// of step with the game's (or the game was away), `retry` when the action never
+/// reached the game, `noop` otherwise (fix the action or drop it).
 pub fn recovery(code: &str) -> &'static str {
     match code {
         "desync" | "game_unavailable" => "sync",
+        "routing_failed" => "retry",
         _ => "noop",
     }
 }
@@ -98,6 +101,16 @@ pub struct TableState {
     pub results: VecDeque<(String, Outcome)>,
     /// The last event's sequence number.
     pub event_seq: u64,
+    /// Event numbers up to this one may have been published: a restarted worker goes on
+    /// from here, so `seq` never repeats (it is saved ahead in blocks).
+    #[serde(default)]
+    pub seq_ceiling: u64,
+    /// The gateway connection holding each seat (its origin), if any.
+    #[serde(default)]
+    pub connections: [Option<String>; 5],
+    /// Seats whose player has connected at least once.
+    #[serde(default)]
+    pub seen: [bool; 5],
 }
 
 impl TableState {
@@ -110,23 +123,25 @@ impl TableState {
             game: None,
             results: VecDeque::new(),
             event_seq: 0,
+            seq_ceiling: 0,
+            connections: Default::default(),
+            seen: [false; 5],
         }
     }
 
-    fn remembered(&self, action_id: &str) -> Option<&Outcome> {
+    fn remembered(&self, key: &str) -> Option<&Outcome> {
         self.results
             .iter()
             .rev()
-            .find(|(id, _)| id == action_id)
+            .find(|(id, _)| id == key)
             .map(|(_, outcome)| outcome)
     }
 
-    fn remember(&mut self, action_id: &str, outcome: &Outcome) {
+    fn remember(&mut self, key: String, outcome: &Outcome) {
         if self.results.len() >= REMEMBERED_RESULTS {
             self.results.pop_front();
         }
-        self.results
-            .push_back((action_id.to_owned(), outcome.clone()));
+        self.results.push_back((key, outcome.clone()));
     }
 
     /// The seat `player` holds, if any.
@@ -143,8 +158,13 @@ impl TableState {
         let seats: Vec<Value> = self
             .seats
             .iter()
-            .map(|s| match s {
-                Some(h) => json!({ "taken": true, "display_name": h.display_name }),
+            .zip(&self.connections)
+            .map(|(s, connection)| match s {
+                Some(h) => json!({
+                    "taken": true,
+                    "display_name": h.display_name,
+                    "connected": connection.is_some(),
+                }),
                 None => json!({ "taken": false }),
             })
             .collect();
@@ -235,12 +255,25 @@ impl Worker {
             Ok(None) => return Stopped::NoState,
             Err(err) => return Stopped::Bus(err),
         };
+        // Events numbered after the last save may have gone out: go on above them.
+        state.event_seq = state.event_seq.max(state.seq_ceiling);
         // Whoever is connected gets the state as it is now (after a restart: resynced).
         self.publish_syncs(&mut state).await;
         let mut heartbeat = tokio::time::interval(HEARTBEAT_EVERY);
+        // A game untouched for the state's lifetime is gone: its worker stops.
+        let idle = tokio::time::sleep(self.state_ttl);
+        tokio::pin!(idle);
         loop {
             tokio::select! {
-                _ = shutdown.cancelled() => return Stopped::Shutdown,
+                _ = shutdown.cancelled() => {
+                    // Stopped on purpose: another worker may take the game at once.
+                    let _ = self.bus.delete(&heartbeat_key(game_id)).await;
+                    return Stopped::Shutdown;
+                }
+                _ = &mut idle => match self.load(game_id).await {
+                    Ok(None) => return Stopped::NoState,
+                    _ => idle.as_mut().reset(tokio::time::Instant::now() + self.state_ttl),
+                },
                 _ = heartbeat.tick() => {
                     let _ = self.bus.set(&heartbeat_key(game_id), now_ms().to_string().as_bytes(), Some(HEARTBEAT_TTL)).await;
                 }
@@ -293,7 +326,21 @@ impl Worker {
             .await;
             return Ok(());
         }
-        if let Some(outcome) = state.remembered(&envelope.action_id).cloned() {
+        if envelope.message_type == "presence" {
+            return self.presence(state, &envelope).await;
+        }
+        // Action ids are the sender's own: one player's id never answers another's.
+        let key = format!(
+            "{}/{}",
+            envelope
+                .player_id
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            envelope.action_id
+        );
+        if envelope.role != Role::Observer
+            && let Some(outcome) = state.remembered(&key).cloned()
+        {
             metrics::counter!("tables_actions_replayed_total").increment(1);
             self.answer(state, origin, &envelope.action_id, &outcome)
                 .await;
@@ -302,7 +349,7 @@ impl Worker {
         let mut next = state.clone();
         let (outcome, events) = apply(&mut next, &envelope);
         if outcome.status == "ok" {
-            next.remember(&envelope.action_id, &outcome);
+            next.remember(key, &outcome);
             // Durable before anyone hears of it.
             self.save(&next).await?;
             *state = next;
@@ -314,6 +361,65 @@ impl Worker {
         }
         self.answer(state, origin, &envelope.action_id, &outcome)
             .await;
+        Ok(())
+    }
+
+    /// A gateway saying a seat's player connected or left. The newest connection holds
+    /// the seat: `seat.holder` (which gateways act on and never forward) closes any
+    /// other. `player.leave` when the holder goes, `player.reconnect` when a player who
+    /// had left is back.
+    async fn presence(
+        &self,
+        state: &mut TableState,
+        envelope: &ActionEnvelope,
+    ) -> Result<(), String> {
+        let seat = match (envelope.role, envelope.player_id) {
+            (Role::Player, Some(player)) => {
+                state.seat_of(player).filter(|s| Some(*s) == envelope.seat)
+            }
+            _ => None,
+        };
+        let Some(seat) = seat else { return Ok(()) };
+        let index = seat as usize;
+        let online = envelope.payload["online"].as_bool().unwrap_or(true);
+        let holder = state.connections[index].as_deref();
+        let mut next = state.clone();
+        let mut published: Published = Vec::new();
+        if online {
+            if holder == Some(envelope.origin.as_str()) {
+                return Ok(());
+            }
+            let back = holder.is_none() && state.seen[index];
+            next.connections[index] = Some(envelope.origin.clone());
+            next.seen[index] = true;
+            published.push((
+                Audience::Seat { seat },
+                "seat.holder".into(),
+                json!({ "seat": seat, "origin": envelope.origin }),
+            ));
+            if back {
+                published.push((
+                    Audience::All,
+                    "player.reconnect".into(),
+                    json!({ "seat": seat }),
+                ));
+            }
+        } else {
+            if holder != Some(envelope.origin.as_str()) {
+                return Ok(());
+            }
+            next.connections[index] = None;
+            published.push((
+                Audience::All,
+                "player.leave".into(),
+                json!({ "seat": seat }),
+            ));
+        }
+        self.save(&next).await?;
+        *state = next;
+        for (to, message_type, payload) in published {
+            self.publish(state, to, &message_type, None, payload).await;
+        }
         Ok(())
     }
 
@@ -346,6 +452,13 @@ impl Worker {
         payload: Value,
     ) {
         state.event_seq += 1;
+        if state.event_seq > state.seq_ceiling {
+            // Reserve the next block of numbers before using any of them.
+            state.seq_ceiling = state.event_seq + SEQ_BLOCK;
+            if let Err(err) = self.save(state).await {
+                tracing::warn!(%err, game = %state.game_id, "saving the event numbers failed");
+            }
+        }
         let event = EventEnvelope {
             game_id: state.game_id.clone(),
             seq: state.event_seq,
@@ -354,6 +467,7 @@ impl Worker {
             action_id: action_id.map(str::to_owned),
             ts: now_ms(),
             version: PROTOCOL_VERSION.into(),
+            state_version: state.game.as_ref().map(Game::version),
             payload,
         };
         let bytes = serde_json::to_vec(&event).expect("events always serialize");
@@ -516,7 +630,24 @@ fn seat(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Publishe
             Vec::new(),
         );
     };
+    let display_name = envelope
+        .payload
+        .get("display_name")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     if let Some(seat) = state.seat_of(player) {
+        // Joining again may name the seat anew.
+        let holder = state.seats[seat as usize].as_mut();
+        if let Some(holder) =
+            holder.filter(|h| display_name.is_some() && h.display_name != display_name)
+        {
+            holder.display_name = display_name.clone();
+            let named = json!({ "seat": seat, "display_name": display_name });
+            return (
+                Outcome::ok(json!({ "seat": seat })),
+                vec![(Audience::All, "player.join".to_owned(), named)],
+            );
+        }
         return (Outcome::ok(json!({ "seat": seat })), Vec::new());
     }
     let Some(free) = state.seats.iter().position(Option::is_none) else {
@@ -525,11 +656,6 @@ fn seat(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Publishe
             Vec::new(),
         );
     };
-    let display_name = envelope
-        .payload
-        .get("display_name")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
     state.seats[free] = Some(SeatHolder {
         player_id: player,
         display_name: display_name.clone(),
@@ -547,7 +673,7 @@ fn seat(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Publishe
         published.push((
             Audience::All,
             "phase.change".into(),
-            json!({ "phase": "auction" }),
+            json!({ "type": "phase.change", "phase": "auction" }),
         ));
     }
     (Outcome::ok(json!({ "seat": free })), published)

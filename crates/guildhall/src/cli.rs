@@ -41,6 +41,37 @@ pub enum Command {
     /// Play the arena with bot clients (guest init, matchmaking, WebSocket), for load
     /// tests and demos. Prints what they measured.
     Bots(BotsArgs),
+    /// Play a ttyrec recording of a terminal game (space pauses, + and - change the
+    /// speed, . skips a wait, q quits), or export it as asciicast v2.
+    Replay(ReplayArgs),
+    /// A worker process of the tables service: started by `serve tables`, which sends its
+    /// setup and commands on standard input.
+    #[command(hide = true)]
+    TablesWorker,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The ttyrec file.
+    pub file: PathBuf,
+    /// Playback speed (2 is twice as fast).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Longest pause kept between frames, in seconds (longer ones are cut to this).
+    #[arg(long)]
+    pub max_idle: Option<f64>,
+    /// Write the recording in another format instead of playing it.
+    #[arg(long, value_enum)]
+    pub export: Option<ReplayExport>,
+    /// Where the export goes (default: standard output).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ReplayExport {
+    /// asciicast v2 (asciinema's format).
+    Cast,
 }
 
 #[derive(Debug, Args)]

@@ -8,3 +8,4 @@ pub mod secrets;
 pub mod service;
 pub mod services;
 pub mod shutdown;
+pub mod terminal;

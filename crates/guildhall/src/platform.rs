@@ -69,6 +69,8 @@ pub struct Platform {
 pub struct Running {
     pub platform: Platform,
     pub server: Server,
+    /// The SSH gateway's and the game host's gRPC addresses, when they run here.
+    pub terminal: crate::terminal::TerminalAddrs,
 }
 
 impl Running {
@@ -76,11 +78,23 @@ impl Running {
         self.server.addr
     }
 
+    /// The SSH gateway's address, when it runs in this process.
+    pub fn ssh_addr(&self) -> Option<SocketAddr> {
+        self.terminal.ssh
+    }
+
+    /// The game host's gRPC address, when it serves gRPC from this process.
+    pub fn grpc_addr(&self) -> Option<SocketAddr> {
+        self.terminal.grpc
+    }
+
     /// Stops accepting, drains in-flight requests (within the grace period), waits for
     /// background tasks to finish their last work (flushing pending writes), then closes
     /// the store. Returns `false` when the grace period ran out.
     pub async fn shutdown(self) -> bool {
-        let Running { platform, server } = self;
+        let Running {
+            platform, server, ..
+        } = self;
         platform.shutdown.cancel();
         let drained = server.drained().await;
         platform.tasks.close();
@@ -188,6 +202,7 @@ pub async fn start(config: Config, shape: Shape) -> anyhow::Result<Running> {
     };
 
     let mounted = crate::services::mount(&platform).await?;
+    let terminal = mounted.terminal;
     probes.extend(mounted.probes);
     let app = guildhall_http::app(mounted.routes, Readiness::new(probes), &config.http);
 
@@ -201,5 +216,9 @@ pub async fn start(config: Config, shape: Shape) -> anyhow::Result<Running> {
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
     let server = guildhall_http::serve(listener, app, shutdown, grace)?;
     tracing::info!(shape = shape.name(), addr = %server.addr, "serving HTTP");
-    Ok(Running { platform, server })
+    Ok(Running {
+        platform,
+        server,
+        terminal,
+    })
 }

@@ -15,6 +15,7 @@ use guildhall_arena::results::Results;
 use guildhall_auth::AuthService;
 use guildhall_auth::api::{AuthApi, InProcess};
 use guildhall_auth::client::AuthClient;
+use guildhall_config::WorkerMode;
 use guildhall_head::Head;
 use guildhall_head::shards::Shards;
 use guildhall_http::{PeerClient, Probe};
@@ -23,6 +24,7 @@ use guildhall_matchmaker::api::MatchmakerApi;
 use guildhall_matchmaker::client::MatchmakerClient;
 use guildhall_matchmaker::store::{RedisStore, StateStore};
 use guildhall_players::Players;
+use guildhall_tables::host::{Host, Workers};
 use guildhall_tables::{Tables, TablesSettings};
 use guildhall_tokens::Verifier;
 use guildhall_tokens::sync::{Trust, TrustSource};
@@ -40,6 +42,8 @@ pub struct Mounted {
     pub probes: Vec<Arc<dyn Probe>>,
     /// Work that needs the bound address (the arena advertises its WebSocket URL).
     pub on_bind: Vec<OnBind>,
+    /// Where the SSH gateway and the game host's gRPC listen, when they run here.
+    pub terminal: crate::terminal::TerminalAddrs,
 }
 
 /// Ready once the verifier trusts at least one signing key.
@@ -100,7 +104,22 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
         || runs(ServiceKind::Matchmaker)
         || runs(ServiceKind::Arena)
         || runs(ServiceKind::Tables);
+    // The SSH gateway calls auth (login, register) but verifies no tokens itself.
+    let needs_api = runs(ServiceKind::Terminal) && config.ssh.enabled;
     let (api, trust): (Option<Arc<dyn AuthApi>>, Option<Arc<Trust>>) = match (&auth, needs_trust) {
+        (Some(auth), false) if needs_api => (Some(Arc::new(InProcess(auth.clone()))), None),
+        (None, false) if needs_api => {
+            let url = config
+                .peer_url("auth")
+                .context("the SSH gateway needs peers.auth (the auth service's URL)")?;
+            let peer = PeerClient::new(url, Duration::from_millis(config.peers.request_timeout_ms));
+            let client: Arc<dyn AuthApi> = Arc::new(AuthClient::new(
+                peer,
+                &platform.internal_token,
+                &config.head,
+            ));
+            (Some(client), None)
+        }
         (_, false) => (None, None),
         // Same process: call auth directly and share its verifier, which auth updates itself.
         (Some(auth), true) => (
@@ -229,18 +248,23 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
             .clone()
             .context("tables need auth to sign table tokens")?;
         let trust = trust.clone().context("tables need token verification")?;
-        let tables = Tables::new(
-            platform.bus.clone(),
-            &platform.internal_token,
-            api,
-            trust.verifier().clone(),
-            TablesSettings {
-                state_ttl: Duration::from_secs(config.tables.state_ttl_secs),
-                token_ttl_secs: config.tables.token_ttl_secs,
-            },
-            platform.shutdown.clone(),
-            &platform.tasks,
-        );
+        let tables = tables_front(platform, api, &trust);
+        if config.tables.host {
+            let host = Host::start(
+                platform.bus.clone(),
+                &platform.internal_token,
+                Duration::from_secs(config.tables.state_ttl_secs),
+                workers(platform)?,
+                platform.shutdown.clone(),
+                &platform.tasks,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("starting the game host: {e}"))?;
+            mounted.routes = mounted.routes.merge(guildhall_tables::http::host_routes(
+                host,
+                &platform.internal_token,
+            ));
+        }
         let bound = tables.clone();
         mounted
             .on_bind
@@ -253,6 +277,23 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
             mounted.routes = mounted
                 .routes
                 .merge(guildhall_tables::http::public_routes(tables, trust));
+        }
+    } else if runs(ServiceKind::Head) {
+        // Head creates tables and seats players over the shared bus; clients are sent to
+        // the gateways at tables.public_url.
+        if platform.bus.kind() == "redis" && !config.tables.public_url.is_empty() {
+            let (api, trust) = (
+                api.clone().context("head needs auth")?,
+                trust.clone().context("head needs token verification")?,
+            );
+            let tables = tables_front(platform, api, &trust);
+            mounted.routes = mounted
+                .routes
+                .merge(guildhall_tables::http::public_routes(tables, trust));
+        } else {
+            tracing::info!(
+                "tables.public_url is not set (or the bus is not Redis): this head offers no tables"
+            );
         }
     }
 
@@ -280,7 +321,71 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
         // The browser client is served by head too, so `guildhall serve head` offers it.
         mounted.routes = mounted.routes.merge(guildhall_arena::client_routes());
     }
+    if runs(ServiceKind::Head) {
+        mounted.routes = mounted.routes.merge(guildhall_tables::page::page_routes());
+    }
+    if runs(ServiceKind::Terminal) {
+        mounted.terminal = crate::terminal::start(platform, api.clone()).await?;
+    }
+    // Death events from the bus: public API on head, and on terminal services too.
+    if runs(ServiceKind::Head) || runs(ServiceKind::Terminal) {
+        mounted.routes = mounted
+            .routes
+            .merge(guildhall_terminal::events_routes(platform.bus.clone()));
+    }
     Ok(mounted)
+}
+
+/// Reaching tables from this process (head's routes, the gateway).
+fn tables_front(platform: &Platform, api: Arc<dyn AuthApi>, trust: &Trust) -> Arc<Tables> {
+    let config = &platform.config.tables;
+    Tables::new(
+        platform.bus.clone(),
+        &platform.internal_token,
+        api,
+        trust.verifier().clone(),
+        TablesSettings {
+            state_ttl: Duration::from_secs(config.state_ttl_secs),
+            token_ttl_secs: config.token_ttl_secs,
+            public_url: config.public_url.clone(),
+            action_timeout: Duration::from_millis(config.action_timeout_ms),
+        },
+        platform.shutdown.clone(),
+    )
+}
+
+/// Where this process's game host runs workers: child processes need a bus they can
+/// share (Redis), and `auto` picks them only for `serve tables`.
+fn workers(platform: &Platform) -> anyhow::Result<Workers> {
+    let config = &platform.config;
+    let processes = match config.tables.workers {
+        WorkerMode::InProcess => false,
+        WorkerMode::Processes => true,
+        // Child processes in a deployment's `serve tables`; `guildhall up` (and anything
+        // embedding the platform) keeps its workers in process.
+        WorkerMode::Auto => {
+            platform.bus.kind() == "redis" && matches!(platform.shape, Shape::Serve(_))
+        }
+    };
+    if !processes {
+        return Ok(Workers::InProcess);
+    }
+    anyhow::ensure!(
+        platform.bus.kind() == "redis",
+        "tables.workers = \"processes\" needs the Redis bus"
+    );
+    Ok(Workers::Processes {
+        count: config.tables.worker_processes,
+        program: if config.tables.worker_program.is_empty() {
+            std::env::current_exe().context("finding this program to run workers")?
+        } else {
+            config.tables.worker_program.clone().into()
+        },
+        args: vec!["tables-worker".into()],
+        bus_url: config.bus.url.clone(),
+        key_prefix: config.bus.key_prefix.clone(),
+        telemetry: serde_json::to_value(&config.telemetry).unwrap_or_default(),
+    })
 }
 
 /// The matchmaker: this process's own, or the configured peer over HTTP.

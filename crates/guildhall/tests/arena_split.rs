@@ -7,11 +7,11 @@ mod support;
 
 use std::time::Duration;
 
-use guildhall::platform::{self, Running, Shape};
+use guildhall::platform::Running;
 use guildhall::service::ServiceKind;
 use guildhall_bots::{Incoming, Player, Session};
 use guildhall_testkit::pg::TestDatabase;
-use guildhall_testkit::{eventually, free_port, redis_prefix, redis_url};
+use guildhall_testkit::{free_port, redis_prefix, redis_url};
 use serde_json::json;
 use support::test_config;
 
@@ -60,20 +60,7 @@ impl Deployment {
         config.matchmaker.server_timeout_ms = 1500;
         config.arena.heartbeat_interval_ms = 200;
         self.dirs.push(dir);
-        let running = platform::start(config, Shape::Serve(service))
-            .await
-            .unwrap();
-        let url = format!("http://{}/health/ready", running.http_addr());
-        eventually(
-            "the service to be ready",
-            Duration::from_secs(10),
-            || async {
-                let status = reqwest::get(&url).await.ok()?.status();
-                (status == 200).then_some(())
-            },
-        )
-        .await;
-        running
+        support::serve(config, service, Duration::from_secs(10)).await
     }
 }
 

@@ -142,7 +142,15 @@ async fn up_exits_cleanly_on_sigterm_under_load() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     signal_under_load(
-        &["up", "--data-dir", data, "--http", "127.0.0.1:0"],
+        &[
+            "up",
+            "--data-dir",
+            data,
+            "--http",
+            "127.0.0.1:0",
+            "--ssh",
+            "127.0.0.1:0",
+        ],
         "http",
         Signal::SIGTERM,
     )

@@ -27,6 +27,8 @@ async fn readiness_follows_postgres_and_redis() {
 
     let mut config = guildhall_config::Config::default();
     config.http.listen = "127.0.0.1:0".parse().unwrap();
+    config.ssh.listen = "127.0.0.1:0".parse().unwrap();
+    config.gamehost.nethack = false;
     config.database.url = with_host_port(db.url(), &pg_proxy.addr().to_string());
     config.database.connect_timeout_secs = 1;
     config.bus.url = with_host_port(&redis, &redis_proxy.addr().to_string());
@@ -104,6 +106,8 @@ async fn a_required_peer_that_is_down_makes_the_service_unready() {
     let dir = tempfile::tempdir().unwrap();
     config.data_dir = dir.path().to_owned();
     config.http.listen = "127.0.0.1:0".parse().unwrap();
+    config.ssh.listen = "127.0.0.1:0".parse().unwrap();
+    config.gamehost.nethack = false;
     // Nothing listens on port 1.
     config.peers.auth = "http://127.0.0.1:1".into();
     config.peers.required = vec!["auth".into()];
@@ -128,6 +132,8 @@ async fn up_shape_is_ready_with_embedded_adapters() {
         ..Default::default()
     };
     config.http.listen = "127.0.0.1:0".parse().unwrap();
+    config.ssh.listen = "127.0.0.1:0".parse().unwrap();
+    config.gamehost.nethack = false;
     let running = platform::start(config, Shape::Up).await.unwrap();
     let base = format!("http://{}", running.http_addr());
     let (status, body) = ready(&base).await;

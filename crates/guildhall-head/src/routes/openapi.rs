@@ -25,6 +25,11 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 use uuid::Uuid;
 
 mod matchmaking;
+mod platform;
+mod tables;
+mod terminal;
+
+use tables::TableLinks;
 
 use super::guest::InitResponse;
 use super::session::SessionResponse;
@@ -37,7 +42,7 @@ pub const BEARER: &str = "bearerAuth";
     info(
         title = "Guildhall public API",
         description = "The public HTTP API of a Guildhall platform: guests, accounts, sessions, \
-            profiles, the token signing keys, health and metrics.\n\n\
+            profiles, matchmaking, card tables, terminal game deaths, the token signing keys, health and metrics.\n\n\
             Every error is `{\"error\": {\"code\", \"message\", \"details\"?}}` with a code from \
             the platform catalogue; each code always has the same status. Besides the statuses \
             listed per operation, any request can be answered `504 timeout` when it runs past \
@@ -62,10 +67,14 @@ pub const BEARER: &str = "bearerAuth";
         matchmaking::show_ticket,
         matchmaking::cancel_ticket,
         matchmaking::user_stats,
-        jwks,
-        health_live,
-        health_ready,
-        metrics_text,
+        tables::create_table,
+        tables::join_table,
+        tables::observer_token,
+        terminal::events,
+        platform::jwks,
+        platform::health_live,
+        platform::health_ready,
+        platform::metrics_text,
         openapi_json,
     ),
     components(
@@ -79,7 +88,14 @@ pub const BEARER: &str = "bearerAuth";
             matchmaking::TicketStatus,
             matchmaking::AssignmentDoc,
             matchmaking::StatsDoc,
-            matchmaking::RecentMatchDoc
+            matchmaking::RecentMatchDoc,
+            tables::NewTableDoc,
+            tables::TableOptionsDoc,
+            tables::FirstLeadDoc,
+            tables::TableNameDoc,
+            tables::SeatDoc,
+            tables::ObserverTokenDoc,
+            terminal::DeathDoc
         ),
         responses(
             InvalidRequest,
@@ -92,24 +108,33 @@ pub const BEARER: &str = "bearerAuth";
             TicketNotFound,
             TicketExists,
             MatchmakerUnavailable,
+            GameNotFound,
+            JoinFailed,
+            RoutingFailed,
+            GameUnavailable,
+            TablesUnavailable,
             UsernameTaken,
             VersionConflict,
             PayloadTooLarge,
             UnsupportedMediaType,
             DisplayNameRejected,
+            TableNameRejected,
             RateLimited,
             Internal,
             AuthUnavailable,
+            EventsUnavailable,
             NotReady,
         ),
     ),
-    modifiers(&BearerScheme, &OptionalInitBody, &Links),
+    modifiers(&BearerScheme, &OptionalBodies, &Links, &TableLinks),
     tags(
         (name = "guests", description = "Players who have not registered, identified by a device secret."),
         (name = "accounts", description = "Registration (or a guest's upgrade) and passwords."),
         (name = "sessions", description = "Signing in, refreshing and signing out."),
         (name = "profiles", description = "Display names and public profiles."),
         (name = "matchmaking", description = "Queueing for a game and being assigned a lobby (see docs/matchmaking.md)."),
+        (name = "tables", description = "Card tables (Briscola chiamata for five): creating a table, taking a seat and watching, each answered with a table token for the tables WebSocket gateway (see docs/tables.md, and docs/protocol/tables.md for the wire protocol)."),
+        (name = "terminal", description = "Terminal games over SSH (see docs/terminal.md): the public stream of deaths."),
         (name = "platform", description = "Token signing keys, health, metrics and this document."),
     ),
 )]
@@ -134,20 +159,23 @@ impl Modify for BearerScheme {
     }
 }
 
-/// `POST /v1/guest/init` takes `{}`, `{"display_name": ...}` or no body at all; the derive
-/// can only say "optional" by also allowing a JSON `null`, which the handler refuses.
-struct OptionalInitBody;
+/// `POST /v1/guest/init` takes `{}`, `{"display_name": ...}` or no body at all, and so do
+/// the table routes; the derive can only say "optional" by also allowing a JSON `null`,
+/// which the handlers refuse.
+struct OptionalBodies;
 
-impl Modify for OptionalInitBody {
+impl Modify for OptionalBodies {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let body = openapi
-            .paths
-            .paths
-            .get_mut("/v1/guest/init")
-            .and_then(|item| item.post.as_mut())
-            .and_then(|op| op.request_body.as_mut())
-            .expect("guest init has a request body");
-        body.required = Some(utoipa::openapi::Required::False);
+        for path in std::iter::once("/v1/guest/init").chain(tables::OPTIONAL_BODIES) {
+            let body = openapi
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.post.as_mut())
+                .and_then(|op| op.request_body.as_mut())
+                .unwrap_or_else(|| panic!("POST {path} has a request body"));
+            body.required = Some(utoipa::openapi::Required::False);
+        }
     }
 }
 
@@ -256,109 +284,6 @@ pub async fn openapi_json() -> Response {
         JSON.as_slice(),
     )
         .into_response()
-}
-
-// ---------------------------------------------------------------------------------------
-// Routes mounted by other crates, documented here.
-
-/// The public keys access tokens are signed with (a JWKS, RFC 7517 with RFC 8037 keys).
-#[utoipa::path(
-    get,
-    path = "/.well-known/jwks.json",
-    operation_id = "jwks",
-    tag = "platform",
-    responses((status = 200, description = "The signing keys in force.", body = JwksDoc)),
-)]
-#[allow(dead_code)]
-async fn jwks() {}
-
-/// Liveness: the process answers.
-#[utoipa::path(
-    get,
-    path = "/health/live",
-    operation_id = "health_live",
-    tag = "platform",
-    responses((status = 200, description = "The process is live.", body = LiveDoc)),
-)]
-#[allow(dead_code)]
-async fn health_live() {}
-
-/// Readiness: every dependency this process was configured with answers.
-#[utoipa::path(
-    get,
-    path = "/health/ready",
-    operation_id = "health_ready",
-    tag = "platform",
-    responses(
-        (status = 200, description = "Every dependency answers.", body = ReadyDoc),
-        (status = 503, response = NotReady),
-    ),
-)]
-#[allow(dead_code)]
-async fn health_ready() {}
-
-/// Metrics in the Prometheus text exposition format.
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    operation_id = "metrics",
-    tag = "platform",
-    responses((
-        status = 200,
-        description = "Every metric of this process.",
-        content_type = "text/plain",
-        body = String,
-    )),
-)]
-#[allow(dead_code)]
-async fn metrics_text() {}
-
-// Mirrors of types other crates serialize; the schemathesis test checks real answers.
-
-/// The token signing keys in force (RFC 7517).
-#[derive(ToSchema)]
-#[schema(as = Jwks)]
-#[allow(dead_code)]
-struct JwksDoc {
-    keys: Vec<PublicJwkDoc>,
-}
-
-/// One Ed25519 public key (RFC 8037).
-#[derive(ToSchema)]
-#[schema(as = PublicJwk)]
-#[allow(dead_code)]
-struct PublicJwkDoc {
-    #[schema(pattern = "^OKP$")]
-    kty: String,
-    #[schema(pattern = "^Ed25519$")]
-    crv: String,
-    /// The public key, base64url without padding.
-    x: String,
-    /// The key id tokens name in their `kid` header.
-    kid: String,
-    #[schema(pattern = "^EdDSA$")]
-    alg: String,
-    #[schema(rename = "use", pattern = "^sig$")]
-    use_: String,
-}
-
-/// The process is live.
-#[derive(ToSchema)]
-#[schema(as = Live)]
-#[allow(dead_code)]
-struct LiveDoc {
-    #[schema(pattern = "^live$")]
-    status: String,
-}
-
-/// Every dependency answers: each by name (`database`, `bus:memory`...), all `ok`.
-#[derive(ToSchema)]
-#[schema(as = Ready)]
-#[allow(dead_code)]
-struct ReadyDoc {
-    #[schema(pattern = "^ready$")]
-    status: String,
-    checks: std::collections::BTreeMap<String, String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -531,6 +456,8 @@ error_responses! {
     DisplayNameRejected: "The name breaks the nickname rules (`invalid_display_name`), or is \
         reserved or imitates another account's username (`display_name_reserved`).",
         [InvalidDisplayName, DisplayNameReserved];
+    TableNameRejected: "The name shown at the table breaks the nickname rules \
+        (`invalid_display_name`).", [InvalidDisplayName];
     RateLimited: "Too many attempts from this address or for this username \
         (`rate_limited`).", [RateLimited], retry_after;
     Internal: "The server failed; the cause is logged, never sent (`internal`).",
@@ -543,6 +470,20 @@ error_responses! {
         `details.ticket_id` names it (`ticket_exists`).", [TicketExists];
     MatchmakerUnavailable: "The matchmaker is unreachable or could not save the ticket \
         (`unavailable`).", [Unavailable];
+    GameNotFound: "No such table: the id is not six letters and digits, or no table has it \
+        (`game_not_found`).", [GameNotFound];
+    JoinFailed: "No seat can be granted: the table is full (`join_failed`).", [JoinFailed];
+    RoutingFailed: "The request could not be sent to the table's worker over the bus \
+        (`routing_failed`).", [RoutingFailed];
+    GameUnavailable: "The table's worker did not start or answer within 5 seconds, or the \
+        bus failed (`game_unavailable`); or auth could not be reached to sign the token \
+        (`auth_unavailable`, with `Retry-After`).", [GameUnavailable, AuthUnavailable],
+        retry_after;
+    EventsUnavailable: "The event bus is unreachable (`unavailable`).", [Unavailable];
+    TablesUnavailable: "The table could not be stored (`unavailable`), its worker did not \
+        start or answer within 5 seconds (`game_unavailable`), or auth could not be reached \
+        to sign the token (`auth_unavailable`, with `Retry-After`).",
+        [Unavailable, GameUnavailable, AuthUnavailable], retry_after;
 }
 
 /// `409 version_conflict`: the envelope plus the current `profile`.
@@ -697,13 +638,12 @@ mod tests {
             for status in ["400", "413"] {
                 assert!(responses.get(status).is_some(), "{method} {path} {status}");
             }
-            // Guest init reads raw bytes, so it has no content-type check; every other body
-            // goes through `ApiJson`.
-            assert_eq!(
-                responses.get("415").is_some(),
-                path != "/v1/guest/init",
-                "{method} {path} 415"
-            );
+            // Guest init and the table routes read raw bytes, so they have no content-type
+            // check; every other body goes through `ApiJson`.
+            let raw = path == "/v1/guest/init" || tables::OPTIONAL_BODIES.contains(&path.as_str());
+            assert_eq!(responses.get("415").is_some(), !raw, "{method} {path} 415");
+            // An omitted body is the same as `{}` exactly where the handler reads raw bytes.
+            assert_eq!(body["required"] == false, raw, "{method} {path} required");
         }
     }
 
@@ -735,8 +675,8 @@ mod tests {
             secured += 1;
         }
         assert_eq!(
-            secured, 9,
-            "password, accounts, logout, profile x2, public profile, tickets x3"
+            secured, 11,
+            "password, accounts, logout, profile x2, public profile, tickets x3, tables x2"
         );
     }
 

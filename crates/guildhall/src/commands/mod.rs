@@ -5,6 +5,7 @@ mod bots;
 mod config;
 mod import;
 mod migrate;
+mod replay;
 mod serve;
 mod up;
 
@@ -31,6 +32,8 @@ pub async fn run(cli: Cli) -> ExitCode {
             import::rollback(&batch, config).await
         }
         Command::Bots(args) => bots::run(args).await,
+        Command::Replay(args) => replay::run(args).await,
+        Command::TablesWorker => tables_worker().await,
     };
     match result {
         Ok(code) => code,
@@ -44,6 +47,19 @@ pub async fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A tables worker process: logs like its host, then serves it until its input closes.
+async fn tables_worker() -> anyhow::Result<ExitCode> {
+    let mut guard = None;
+    guildhall_tables::host::worker_process(|setup| {
+        let telemetry = serde_json::from_value(setup.telemetry.clone()).unwrap_or_default();
+        guard = guildhall_telemetry::init(&telemetry, "tables-worker").ok();
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!(e))?;
+    drop(guard);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Loads the layered configuration, letting `flags` override keys.

@@ -21,5 +21,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         "guildhall {service} listening on http://{}",
         running.http_addr()
     );
+    if let Some(ssh) = running.ssh_addr() {
+        println!("guildhall {service} serving SSH on {ssh}");
+    }
+    if let Some(grpc) = running.grpc_addr() {
+        println!("guildhall {service} serving the game host's gRPC on {grpc}");
+    }
     Ok(super::until_signal(running).await)
 }

@@ -29,6 +29,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<ExitCode> {
     println!("  http     {base}");
     println!("  ready    {base}/health/ready");
     println!("  metrics  {base}/metrics");
+    if let Some(ssh) = running.ssh_addr() {
+        println!("  ssh      ssh -p {} nethack@{}", ssh.port(), ssh.ip());
+    }
+    if let Some(grpc) = running.grpc_addr() {
+        println!("  grpc     {grpc} (the game host, for gateways)");
+    }
     println!("  data     {}", data_dir.display());
     println!("Press Ctrl-C to stop.");
     Ok(super::until_signal(running).await)

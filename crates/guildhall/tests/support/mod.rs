@@ -50,10 +50,31 @@ pub fn test_config(dir: &std::path::Path) -> guildhall_config::Config {
         ..Default::default()
     };
     config.http.listen = "127.0.0.1:0".parse().unwrap();
+    config.ssh.listen = "127.0.0.1:0".parse().unwrap();
+    config.gamehost.nethack = false;
     config.auth.argon2_memory_kib = 8192;
     config.auth.argon2_iterations = 1;
     config.auth.admin_token = "test-admin-token-0123456789".into();
     config
+}
+
+/// `guildhall serve <service>` in this process, once its `/health/ready` answers 200
+/// (for head and the others, that includes having the signing keys from auth).
+pub async fn serve(
+    config: guildhall_config::Config,
+    service: guildhall::service::ServiceKind,
+    patience: std::time::Duration,
+) -> Running {
+    let running = platform::start(config, Shape::Serve(service))
+        .await
+        .unwrap();
+    let url = format!("http://{}/health/ready", running.http_addr());
+    guildhall_testkit::eventually("the service to be ready", patience, || async {
+        let status = reqwest::get(&url).await.ok()?.status();
+        (status == 200).then_some(())
+    })
+    .await;
+    running
 }
 
 /// `guildhall up` against SQLite or a fresh PostgreSQL database; `None` when PostgreSQL is
