@@ -4,8 +4,10 @@
 //! [`ActionEnvelope`] and an HMAC-SHA256 over exactly those bytes under the internal key,
 //! so a worker trusts the claims inside (who, which seat, which role) without seeing the
 //! client's token, and drops anything unsigned or forged. Events travel back on
-//! `game.<id>.events` as [`EventEnvelope`]s, each addressed to an [`Audience`] that
-//! gateways filter on, so a hand only ever reaches its owner.
+//! `game.<id>.events` as an [`EventBatch`]: every event one action caused, in order, in
+//! one bus message. Each is addressed to an [`Audience`] that gateways filter on, so a
+//! hand only ever reaches its owner, and carries the exact JSON text its clients are
+//! sent, so a gateway reads a small header and forwards the bytes it was given.
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -177,6 +179,118 @@ pub struct EventEnvelope {
     pub payload: serde_json::Value,
 }
 
+/// Where an event goes and what a gateway must know about it without reading it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventHeader {
+    pub to: Audience,
+    pub message_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_id: Option<String>,
+}
+
+/// What a client receives for an event: the envelope without its routing.
+#[derive(Serialize)]
+struct ClientEvent<'a> {
+    message_type: &'a str,
+    game_id: &'a str,
+    action_id: Option<&'a str>,
+    seq: u64,
+    ts: i64,
+    version: &'a str,
+    state_version: Option<u64>,
+    payload: &'a serde_json::Value,
+}
+
+/// Events as they travel on `game.<id>.events`: JSON lines, two per event, the
+/// [`EventHeader`] and then the client's message. Serialized JSON holds no raw newline,
+/// so the lines split cleanly, and each message line is sent to clients as it is.
+#[derive(Debug, Default)]
+pub struct EventBatch {
+    bytes: Vec<u8>,
+}
+
+impl EventBatch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, event: &EventEnvelope) {
+        let header = EventHeader {
+            to: event.to.clone(),
+            message_type: event.message_type.clone(),
+            action_id: event.action_id.clone(),
+        };
+        let message = ClientEvent {
+            message_type: &event.message_type,
+            game_id: &event.game_id,
+            action_id: event.action_id.as_deref(),
+            seq: event.seq,
+            ts: event.ts,
+            version: &event.version,
+            state_version: event.state_version,
+            payload: &event.payload,
+        };
+        serde_json::to_writer(&mut self.bytes, &header).expect("headers always serialize");
+        self.bytes.push(b'\n');
+        serde_json::to_writer(&mut self.bytes, &message).expect("events always serialize");
+        self.bytes.push(b'\n');
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// Reads a batch: each event's header and its client message (a slice of `bytes`).
+/// Stops at the first malformed pair.
+pub fn read_batch(bytes: &bytes::Bytes) -> impl Iterator<Item = (EventHeader, bytes::Bytes)> + '_ {
+    let mut rest = 0;
+    std::iter::from_fn(move || {
+        let line = |from: usize| {
+            let end = from + bytes.get(from..)?.iter().position(|&b| b == b'\n')?;
+            Some((from, end))
+        };
+        let (h_start, h_end) = line(rest)?;
+        let (m_start, m_end) = line(h_end + 1)?;
+        let header = serde_json::from_slice(&bytes[h_start..h_end]).ok()?;
+        rest = m_end + 1;
+        Some((header, bytes.slice(m_start..m_end)))
+    })
+}
+
+/// Reads a batch whole, for those who need every field (head, tests).
+pub fn decode_batch(bytes: &bytes::Bytes) -> Vec<EventEnvelope> {
+    #[derive(Deserialize)]
+    struct Message {
+        game_id: String,
+        seq: u64,
+        ts: i64,
+        version: String,
+        state_version: Option<u64>,
+        payload: serde_json::Value,
+    }
+    read_batch(bytes)
+        .filter_map(|(header, message)| {
+            let message: Message = serde_json::from_slice(&message).ok()?;
+            Some(EventEnvelope {
+                game_id: message.game_id,
+                seq: message.seq,
+                to: header.to,
+                message_type: header.message_type,
+                action_id: header.action_id,
+                ts: message.ts,
+                version: message.version,
+                state_version: message.state_version,
+                payload: message.payload,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +308,48 @@ mod tests {
             message_type: "play".into(),
             payload: serde_json::json!({"card": {"suit": "coppe", "rank": 1}}),
         }
+    }
+
+    #[test]
+    fn batches_carry_each_event_and_its_client_message() {
+        let events: Vec<EventEnvelope> = (0..3u64)
+            .map(|n| EventEnvelope {
+                game_id: "ABC234".into(),
+                seq: n + 1,
+                to: if n == 1 {
+                    Audience::Seat { seat: 3 }
+                } else {
+                    Audience::All
+                },
+                message_type: "card.played".into(),
+                action_id: (n == 2).then(|| "a-1".into()),
+                ts: 7,
+                version: PROTOCOL_VERSION.into(),
+                state_version: Some(n),
+                payload: serde_json::json!({"text": "line\nbreak", "n": n}),
+            })
+            .collect();
+        let mut batch = EventBatch::new();
+        for event in &events {
+            batch.push(event);
+        }
+        let bytes = bytes::Bytes::from(batch.into_bytes());
+        assert_eq!(decode_batch(&bytes), events);
+        let read: Vec<_> = read_batch(&bytes).collect();
+        assert_eq!(read.len(), 3);
+        assert_eq!(read[1].0.to, Audience::Seat { seat: 3 });
+        let client: serde_json::Value = serde_json::from_slice(&read[2].1).unwrap();
+        assert_eq!(client["action_id"], "a-1");
+        assert_eq!(client["seq"], 3);
+        assert_eq!(client["payload"]["text"], "line\nbreak");
+        assert!(client.get("to").is_none(), "routing stays between servers");
+        // Garbage reads as nothing, not a panic.
+        assert!(decode_batch(&bytes::Bytes::from_static(b"{\n")).is_empty());
+        assert!(
+            read_batch(&bytes::Bytes::from_static(b"\n\n\n"))
+                .next()
+                .is_none()
+        );
     }
 
     #[test]

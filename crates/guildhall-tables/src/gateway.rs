@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use guildhall_bus::Delivery;
 use guildhall_core::ErrorCode;
@@ -20,8 +20,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::envelope::{
-    ActionEnvelope, Audience, EventEnvelope, PROTOCOL_VERSION, Role, actions_channel,
-    events_channel,
+    ActionEnvelope, Audience, PROTOCOL_VERSION, Role, actions_channel, events_channel, read_batch,
 };
 use crate::service::Tables;
 
@@ -378,44 +377,39 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                     publish(envelope(format!("sync-{}", Uuid::new_v4()), "sync".into(), Value::Null)).await;
                 }
                 Some(Delivery::Message(bytes)) => {
-                    let Ok(event) = serde_json::from_slice::<EventEnvelope>(&bytes) else { continue };
-                    if !addressed_to(&event.to, seat, &origin) {
-                        continue;
-                    }
-                    // Between gateways only: a newer connection holds this seat.
-                    if event.message_type == "seat.holder" {
-                        if event.payload["origin"].as_str() != Some(origin.as_str()) {
-                            break true;
-                        }
-                        continue;
-                    }
-                    if let Some(action_id) = event.action_id.as_deref()
-                        && event.message_type == "action.result"
-                    {
-                        // The gateway's own requests are not the client's business, and an
-                        // action already answered `game_unavailable` is not answered twice.
-                        if action_id.starts_with("sync-")
-                            || action_id.starts_with("presence-")
-                            || !pending.answered(action_id)
-                        {
+                    // Only the small headers are read; each message goes out as the
+                    // worker wrote it, sharing the bus message's bytes.
+                    for (header, message) in read_batch(&bytes) {
+                        if !addressed_to(&header.to, seat, &origin) {
                             continue;
                         }
-                    }
-                    if event.message_type == "sync" {
-                        unavailable = false;
-                    }
-                    let message = json!({
-                        "message_type": event.message_type,
-                        "game_id": event.game_id,
-                        "action_id": event.action_id,
-                        "seq": event.seq,
-                        "ts": event.ts,
-                        "version": event.version,
-                        "state_version": event.state_version,
-                        "payload": event.payload,
-                    });
-                    if socket.send(Message::Text(message.to_string().into())).await.is_err() {
-                        break false;
+                        // Between gateways only: a newer connection holds this seat.
+                        if header.message_type == "seat.holder" {
+                            let holder: Value = serde_json::from_slice(&message).unwrap_or_default();
+                            if holder["payload"]["origin"].as_str() != Some(origin.as_str()) {
+                                break 'connection true;
+                            }
+                            continue;
+                        }
+                        if let Some(action_id) = header.action_id.as_deref()
+                            && header.message_type == "action.result"
+                        {
+                            // The gateway's own requests are not the client's business, and an
+                            // action already answered `game_unavailable` is not answered twice.
+                            if action_id.starts_with("sync-")
+                                || action_id.starts_with("presence-")
+                                || !pending.answered(action_id)
+                            {
+                                continue;
+                            }
+                        }
+                        if header.message_type == "sync" {
+                            unavailable = false;
+                        }
+                        let Ok(text) = Utf8Bytes::try_from(message) else { continue };
+                        if socket.send(Message::Text(text)).await.is_err() {
+                            break 'connection false;
+                        }
                     }
                 }
             },

@@ -25,6 +25,8 @@ pub mod page;
 pub mod service;
 pub mod worker;
 
-pub use envelope::{ActionEnvelope, Audience, EventEnvelope, Role, Seal};
+pub use envelope::{
+    ActionEnvelope, Audience, EventBatch, EventEnvelope, Role, Seal, decode_batch, read_batch,
+};
 pub use service::{Seated, Tables, TablesSettings};
 pub use worker::{Outcome, SeatHolder, Stopped, TableState, Worker};

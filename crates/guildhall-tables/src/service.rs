@@ -21,8 +21,8 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::envelope::{
-    ActionEnvelope, EventEnvelope, PROTOCOL_VERSION, Role, Seal, actions_channel, events_channel,
-    heartbeat_key,
+    ActionEnvelope, EventEnvelope, PROTOCOL_VERSION, Role, Seal, actions_channel, decode_batch,
+    events_channel, heartbeat_key,
 };
 use crate::host::{START_CHANNEL, start_request};
 use crate::worker::{Outcome, TableState, Worker};
@@ -314,8 +314,7 @@ async fn next_event(
     tokio::time::timeout(ANSWER_WAIT, async {
         while let Some(delivery) = events.recv().await {
             if let Delivery::Message(bytes) = delivery
-                && let Ok(event) = serde_json::from_slice::<EventEnvelope>(&bytes)
-                && wanted(&event)
+                && let Some(event) = decode_batch(&bytes).into_iter().find(&wanted)
             {
                 return Some(event);
             }

@@ -19,14 +19,15 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::envelope::{
-    ActionEnvelope, Audience, EventEnvelope, PROTOCOL_VERSION, Role, Seal, actions_channel,
-    events_channel, heartbeat_key, state_key,
+    ActionEnvelope, Audience, EventBatch, EventEnvelope, PROTOCOL_VERSION, Role, Seal,
+    actions_channel, events_channel, heartbeat_key, state_key,
 };
 
 /// Event numbers reserved at a time (see [`TableState::seq_ceiling`]).
 const SEQ_BLOCK: u64 = 1024;
-/// Results remembered for retried action ids.
-const REMEMBERED_RESULTS: usize = 512;
+/// Results remembered for retried action ids: about three hands of a table's accepted
+/// actions. They are saved with every action, so the number is kept small.
+const REMEMBERED_RESULTS: usize = 128;
 /// How often the worker says it is alive, and how long that lasts.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 pub const HEARTBEAT_TTL: Duration = Duration::from_secs(20);
@@ -303,27 +304,18 @@ impl Worker {
         let origin = Audience::Origin {
             origin: envelope.origin.clone(),
         };
+        let action_id = Some(envelope.action_id.as_str());
         if envelope.message_type == "sync" {
             let seat = match envelope.role {
                 Role::Player => envelope.player_id.and_then(|p| state.seat_of(p)),
                 _ => None,
             };
             let snapshot = state.snapshot(seat);
-            self.publish(
-                state,
-                origin.clone(),
-                "sync",
-                Some(&envelope.action_id),
-                snapshot,
-            )
-            .await;
-            self.answer(
-                state,
-                origin,
-                &envelope.action_id,
-                &Outcome::ok(Value::Null),
-            )
-            .await;
+            let events = vec![
+                (origin.clone(), "sync".to_owned(), snapshot),
+                answer(origin, &Outcome::ok(Value::Null)),
+            ];
+            self.send(state, action_id, events).await;
             return Ok(());
         }
         if envelope.message_type == "presence" {
@@ -342,25 +334,22 @@ impl Worker {
             && let Some(outcome) = state.remembered(&key).cloned()
         {
             metrics::counter!("tables_actions_replayed_total").increment(1);
-            self.answer(state, origin, &envelope.action_id, &outcome)
+            self.send(state, action_id, vec![answer(origin, &outcome)])
                 .await;
             return Ok(());
         }
-        let mut next = state.clone();
-        let (outcome, events) = apply(&mut next, &envelope);
+        // Applied in place: a refused action changes nothing (the rules guarantee it),
+        // and if the save fails the worker stops and its successor reloads the saved
+        // state, so nothing unsaved is ever acted on.
+        let (outcome, mut events) = apply(state, &envelope);
         if outcome.status == "ok" {
-            next.remember(key, &outcome);
+            state.remember(key, &outcome);
             // Durable before anyone hears of it.
-            self.save(&next).await?;
-            *state = next;
+            self.save(state).await?;
             metrics::counter!("tables_actions_applied_total").increment(1);
         }
-        for (to, message_type, payload) in events {
-            self.publish(state, to, &message_type, Some(&envelope.action_id), payload)
-                .await;
-        }
-        self.answer(state, origin, &envelope.action_id, &outcome)
-            .await;
+        events.push(answer(origin, &outcome));
+        self.send(state, action_id, events).await;
         Ok(())
     }
 
@@ -383,15 +372,14 @@ impl Worker {
         let index = seat as usize;
         let online = envelope.payload["online"].as_bool().unwrap_or(true);
         let holder = state.connections[index].as_deref();
-        let mut next = state.clone();
         let mut published: Published = Vec::new();
         if online {
             if holder == Some(envelope.origin.as_str()) {
                 return Ok(());
             }
             let back = holder.is_none() && state.seen[index];
-            next.connections[index] = Some(envelope.origin.clone());
-            next.seen[index] = true;
+            state.connections[index] = Some(envelope.origin.clone());
+            state.seen[index] = true;
             published.push((
                 Audience::Seat { seat },
                 "seat.holder".into(),
@@ -408,77 +396,68 @@ impl Worker {
             if holder != Some(envelope.origin.as_str()) {
                 return Ok(());
             }
-            next.connections[index] = None;
+            state.connections[index] = None;
             published.push((
                 Audience::All,
                 "player.leave".into(),
                 json!({ "seat": seat }),
             ));
         }
-        self.save(&next).await?;
-        *state = next;
-        for (to, message_type, payload) in published {
-            self.publish(state, to, &message_type, None, payload).await;
-        }
+        // As for actions: saved before anyone hears of it, or the worker stops.
+        self.save(state).await?;
+        self.send(state, None, published).await;
         Ok(())
-    }
-
-    /// An action's one `action.result`, to where it came from.
-    async fn answer(
-        &self,
-        state: &mut TableState,
-        origin: Audience,
-        action_id: &str,
-        outcome: &Outcome,
-    ) {
-        let payload = serde_json::to_value(outcome).expect("outcomes always serialize");
-        self.publish(state, origin, "action.result", Some(action_id), payload)
-            .await;
     }
 
     /// Sends every seated player its own snapshot and observers theirs.
     async fn publish_syncs(&self, state: &mut TableState) {
-        for (to, message_type, payload) in snapshots(state) {
-            self.publish(state, to, &message_type, None, payload).await;
-        }
+        let events = snapshots(state);
+        self.send(state, None, events).await;
     }
 
-    async fn publish(
-        &self,
-        state: &mut TableState,
-        to: Audience,
-        message_type: &str,
-        action_id: Option<&str>,
-        payload: Value,
-    ) {
-        state.event_seq += 1;
-        if state.event_seq > state.seq_ceiling {
+    /// Numbers `events` and publishes them as one batch, in order.
+    async fn send(&self, state: &mut TableState, action_id: Option<&str>, events: Published) {
+        if events.is_empty() {
+            return;
+        }
+        let last = state.event_seq + events.len() as u64;
+        if last > state.seq_ceiling {
             // Reserve the next block of numbers before using any of them.
-            state.seq_ceiling = state.event_seq + SEQ_BLOCK;
+            state.seq_ceiling = last + SEQ_BLOCK;
             if let Err(err) = self.save(state).await {
                 tracing::warn!(%err, game = %state.game_id, "saving the event numbers failed");
             }
         }
-        let event = EventEnvelope {
-            game_id: state.game_id.clone(),
-            seq: state.event_seq,
-            to,
-            message_type: message_type.to_owned(),
-            action_id: action_id.map(str::to_owned),
-            ts: now_ms(),
-            version: PROTOCOL_VERSION.into(),
-            state_version: state.game.as_ref().map(Game::version),
-            payload,
-        };
-        let bytes = serde_json::to_vec(&event).expect("events always serialize");
+        let (ts, state_version) = (now_ms(), state.game.as_ref().map(Game::version));
+        let mut batch = EventBatch::new();
+        for (to, message_type, payload) in events {
+            state.event_seq += 1;
+            batch.push(&EventEnvelope {
+                game_id: state.game_id.clone(),
+                seq: state.event_seq,
+                to,
+                message_type,
+                action_id: action_id.map(str::to_owned),
+                ts,
+                version: PROTOCOL_VERSION.into(),
+                state_version,
+                payload,
+            });
+        }
         if let Err(err) = self
             .bus
-            .publish(&events_channel(&state.game_id), &bytes)
+            .publish(&events_channel(&state.game_id), &batch.into_bytes())
             .await
         {
-            tracing::warn!(%err, game = %state.game_id, "publishing an event failed");
+            tracing::warn!(%err, game = %state.game_id, "publishing events failed");
         }
     }
+}
+
+/// An action's one `action.result`, to where it came from.
+fn answer(origin: Audience, outcome: &Outcome) -> (Audience, String, Value) {
+    let payload = serde_json::to_value(outcome).expect("outcomes always serialize");
+    (origin, "action.result".into(), payload)
 }
 
 type Published = Vec<(Audience, String, Value)>;

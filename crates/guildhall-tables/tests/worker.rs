@@ -8,7 +8,9 @@ use std::time::Duration;
 use guildhall_briscola::{Action, Game, Phase, TableOptions};
 use guildhall_bus::{Delivery, MemoryBus, RedisBus, SharedBus, Subscription};
 use guildhall_tables::envelope::{PROTOCOL_VERSION, actions_channel, events_channel};
-use guildhall_tables::{ActionEnvelope, Audience, EventEnvelope, Role, Seal, TableState, Worker};
+use guildhall_tables::{
+    ActionEnvelope, Audience, EventEnvelope, Role, Seal, TableState, Worker, decode_batch,
+};
 use guildhall_testkit::{redis_prefix, redis_url};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -32,6 +34,8 @@ struct Table {
     bus: SharedBus,
     worker: Arc<Worker>,
     events: Subscription,
+    /// Events of a batch already received and not yet looked at.
+    unread: std::collections::VecDeque<EventEnvelope>,
     players: [Uuid; 5],
     mirror: Game,
     running: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
@@ -55,6 +59,7 @@ impl Table {
             bus,
             worker,
             events,
+            unread: Default::default(),
             players: std::array::from_fn(|_| Uuid::new_v4()),
             mirror: Game::new(options, SEED),
             running: None,
@@ -75,20 +80,29 @@ impl Table {
         self.running = Some((token, handle));
         let mut seen = Vec::new();
         loop {
-            let delivery = tokio::time::timeout(WAIT, self.events.recv())
-                .await
-                .expect("the worker's start-up sync within 5 s")
-                .expect("the bus is alive");
-            let Delivery::Message(bytes) = delivery else {
-                continue;
-            };
-            let event: EventEnvelope = serde_json::from_slice(&bytes).unwrap();
+            let event = self.next_event("the worker's start-up sync").await;
             let done = event.message_type == "sync" && event.to == Audience::Observers;
             seen.push(event);
             if done {
                 return seen;
             }
         }
+    }
+
+    /// The next event, from the batch in hand or the next one published.
+    async fn next_event(&mut self, what: &str) -> EventEnvelope {
+        while self.unread.is_empty() {
+            let delivery = tokio::time::timeout(WAIT, self.events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("{what} within 5 s"))
+                .expect("the bus is alive");
+            if let Delivery::Message(bytes) = delivery {
+                let batch = decode_batch(&bytes);
+                assert!(!batch.is_empty(), "an empty or unreadable batch");
+                self.unread.extend(batch);
+            }
+        }
+        self.unread.pop_front().unwrap()
     }
 
     /// Kills the worker where it stands, like `kill -9`: no cleanup runs.
@@ -136,14 +150,7 @@ impl Table {
     async fn until_result(&mut self, action_id: &str) -> (Value, Vec<EventEnvelope>) {
         let mut seen = Vec::new();
         loop {
-            let delivery = tokio::time::timeout(WAIT, self.events.recv())
-                .await
-                .expect("an answer within 5 s")
-                .expect("the bus is alive");
-            let Delivery::Message(bytes) = delivery else {
-                continue;
-            };
-            let event: EventEnvelope = serde_json::from_slice(&bytes).unwrap();
+            let event = self.next_event("an answer").await;
             if event.message_type == "action.result"
                 && event.action_id.as_deref() == Some(action_id)
             {
@@ -419,6 +426,17 @@ async fn a_killed_worker_resumes_without_losing_or_doubling_an_action(bus: Share
     // The last acknowledged action, retried, answers as before and is not applied again.
     let (result, _) = table.send(&last).await;
     assert_eq!(result["status"], "ok");
+    assert_eq!(table.stored().await.game.unwrap().version(), version);
+    // A third seat sending that id acts anew (its bid, out of turn, is refused) and is
+    // not told how the other seat's action went.
+    let turn = table.mirror.turn().unwrap();
+    let other = (0..5u8)
+        .find(|s| Some(*s) != last.seat && *s != turn)
+        .unwrap() as usize;
+    let mut borrowed = table.envelope(Role::Player, Some(other), "bid", json!({"pass": true}));
+    borrowed.action_id = last.action_id.clone();
+    let (result, seen) = table.send(&borrowed).await;
+    assert_eq!(result["status"], "error", "{result} {seen:?}");
     assert_eq!(table.stored().await.game.unwrap().version(), version);
     // A worker killed while an action is in flight (stored or not, unanswered): the
     // client's retry of that action applies it exactly once.
