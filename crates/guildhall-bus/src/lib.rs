@@ -31,7 +31,7 @@ mod redis_bus;
 pub mod contract;
 
 pub use memory::MemoryBus;
-pub use redis_bus::RedisBus;
+pub use redis_bus::{RedisBus, client as redis_client};
 
 /// How many messages a subscription buffers before it starts losing them (and reports a gap).
 pub const SUBSCRIPTION_BUFFER: usize = 1024;

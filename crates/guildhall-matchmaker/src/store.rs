@@ -62,7 +62,7 @@ impl std::fmt::Debug for RedisStore {
 
 impl RedisStore {
     pub async fn connect(url: &str, key_prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)?;
+        let client = guildhall_bus::redis_client(url)?;
         let redis = ConnectionManager::new(client).await?;
         Ok(Self {
             redis,

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
+use futures_util::SinkExt;
 use guildhall_bus::Delivery;
 use guildhall_core::ErrorCode;
 use guildhall_tokens::{TABLES_AUDIENCE, TableClaims};
@@ -407,9 +408,13 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                             unavailable = false;
                         }
                         let Ok(text) = Utf8Bytes::try_from(message) else { continue };
-                        if socket.send(Message::Text(text)).await.is_err() {
+                        // Queued, and written together below: one write for the batch.
+                        if socket.feed(Message::Text(text)).await.is_err() {
                             break 'connection false;
                         }
+                    }
+                    if socket.flush().await.is_err() {
+                        break false;
                     }
                 }
             },
