@@ -28,7 +28,8 @@
 //! With the default `--think-ms 0` every table has an action in flight all the time, so
 //! the servers run flat out and the mean latency is tables / actions per second (Little's
 //! law): the latency target is for a pace the server keeps up with, which `--think-ms`
-//! sets (both sides).
+//! sets (both sides): each wait is drawn from half to one and a half times it, so tables
+//! seated together do not act in lockstep.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

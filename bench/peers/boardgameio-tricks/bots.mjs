@@ -7,7 +7,7 @@
 // joins five players through it, and runs one boardgame.io Client per player with the
 // SocketIO transport (its own socket.io connection; playerID and credentials from the
 // join). Whenever a bot's state says it is its turn it moves (bid/pass at random, call a
-// random suit, play a random card from its hand): at once, or after --think-ms. When the game is over the table
+// random suit, play a random card from its hand): at once, or after about --think-ms (0.5x to 1.5x). When the game is over the table
 // stops its clients and starts a new match, until the run ends.
 //
 // Latency: from the `client.moves.X(...)` call to the first state update from the server
@@ -114,6 +114,9 @@ class Bot {
     this.table = table;
     this.playerID = playerID;
     this.rng = rng;
+    // Think times: drawn from half to one and a half times --think-ms (as the Guildhall
+    // bots), from their own stream so the moves a seed gives stay the same.
+    this.thinkRng = new SplitMix64(rng.state ^ 0x7468696e6b000000n);
     this.pending = null; // {sentAt, turn}: the move in flight
     this.actedTurn = -1;
     this.scheduled = false;
@@ -163,7 +166,7 @@ class Bot {
         this.scheduled = false;
         this.act();
       };
-      if (THINK_MS > 0) setTimeout(act, THINK_MS);
+      if (THINK_MS > 0) setTimeout(act, THINK_MS * (0.5 + this.thinkRng.unit()));
       else setImmediate(act);
     }
   }

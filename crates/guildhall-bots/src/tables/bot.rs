@@ -25,8 +25,10 @@ pub struct BotSettings {
     pub stall_after: Duration,
     /// Attempts to reconnect before giving up.
     pub reconnect_attempts: u32,
-    /// How long a bot thinks once it is its turn before it acts (zero: it acts at once,
-    /// so the tables go as fast as the server answers).
+    /// How long a bot thinks, on average, once it is its turn before it acts (zero: it
+    /// acts at once, so the tables go as fast as the server answers). Each wait is drawn
+    /// uniformly from half to one and a half times this, as people's do: with one fixed
+    /// wait, tables seated together would act in lockstep, in bursts no real room makes.
     pub think: Duration,
 }
 
@@ -115,6 +117,8 @@ pub struct TableBot {
     pub seat: Seat,
     settings: BotSettings,
     rng: SplitMix64,
+    /// For think times, apart from `rng` so the moves a seed gives stay the same.
+    think_rng: SplitMix64,
     pub tracker: Tracker,
     next_id: u64,
     pending: Option<Pending>,
@@ -150,6 +154,9 @@ enum Dropped {
     Fatal(anyhow::Error),
 }
 
+/// Mixed into a bot's seed for its think-time stream ("think").
+const THINK_STREAM: u64 = 0x7468_696e_6b00_0000;
+
 impl TableBot {
     pub fn new(name: impl Into<String>, seat: Seat, seed: u64, settings: BotSettings) -> Self {
         Self {
@@ -157,6 +164,7 @@ impl TableBot {
             seat,
             settings,
             rng: SplitMix64::new(seed),
+            think_rng: SplitMix64::new(seed ^ THINK_STREAM),
             tracker: Tracker::default(),
             next_id: 0,
             pending: None,
@@ -360,7 +368,11 @@ impl TableBot {
         }
         if !self.settings.think.is_zero() {
             let now = Instant::now();
-            if now < *self.act_at.get_or_insert(now + self.settings.think) {
+            let (think, rng) = (self.settings.think, &mut self.think_rng);
+            let act_at = *self
+                .act_at
+                .get_or_insert_with(|| now + think.mul_f64(0.5 + rng.next_unit()));
+            if now < act_at {
                 return Ok(());
             }
         }
