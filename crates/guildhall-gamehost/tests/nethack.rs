@@ -107,6 +107,19 @@ async fn launch(host: &Host, name: &str) -> Client<Attachment> {
     Client::new(attachment)
 }
 
+/// A dwarvish Valkyrie, the sturdiest start: a random character can die to the first
+/// monster within the few turns a test plays, which would end the game under test.
+async fn new_character(client: &mut Client<Attachment>) {
+    client.wait_for_screen("Shall I pick").await;
+    client.send("n").await;
+    client.wait_for_screen("Pick a role").await;
+    client.send("v").await;
+    client.wait_for_screen("Pick a race").await;
+    client.send("d").await;
+    client.wait_for_screen("Is this ok?").await;
+    client.send("y").await;
+}
+
 fn nethack_id() -> GameId {
     GameId::parse("nethack").unwrap()
 }
@@ -133,10 +146,7 @@ async fn nethack_is_saved_on_hangup_restored_on_return_and_its_death_published()
 
     // A new character.
     let mut client = launch(&host, "alice").await;
-    client.wait_for_screen("Shall I pick").await;
-    client.send("y").await;
-    client.wait_for_screen("Is this ok?").await;
-    client.send("y").await;
+    new_character(&mut client).await;
     play_until(&mut client, "the welcome and the status line", |client| {
         client.raw_text().contains("welcome to NetHack") && turns(&client.contents()).is_some()
     })
@@ -278,10 +288,7 @@ async fn nethack_runs_with_the_private_sysconf() {
     }
     let (host, _dir) = host_with(vec![GameConfig::nethack()], |_| {}).await;
     let mut client = launch(&host, "bob").await;
-    client.wait_for_screen("Shall I pick").await;
-    client.send("y").await;
-    client.wait_for_screen("Is this ok?").await;
-    client.send("y").await;
+    new_character(&mut client).await;
     play_until(&mut client, "the welcome and the status line", |client| {
         client.raw_text().contains("welcome to NetHack") && client.contents().contains("Dlvl:1")
     })

@@ -172,10 +172,16 @@ pub async fn play_until(ssh: &mut Ssh, what: &str, goal: impl Fn(&Ssh) -> bool) 
     }
 }
 
-/// A new character: NetHack picks, the player accepts, the game starts.
+/// A new character: a dwarvish Valkyrie, accepted; the game starts.
 pub async fn new_character(ssh: &mut Ssh) {
+    // A dwarvish Valkyrie, the sturdiest start: a random character can die to the first
+    // monster within the few turns a test plays, which would end the game under test.
     ssh.expect("Shall I pick").await;
-    ssh.send("y").await;
+    ssh.send("n").await;
+    ssh.expect("Pick a role").await;
+    ssh.send("v").await;
+    ssh.expect("Pick a race").await;
+    ssh.send("d").await;
     ssh.expect("Is this ok?").await;
     ssh.send("y").await;
     play_until(ssh, "the status line", |ssh| {
