@@ -177,8 +177,35 @@ async fn scenario(write_mode: &'static str) {
         let t = token(&guest).to_owned();
         let body = json!({"name": format!("Hero {n}"), "race": "human", "class": "fighter", "generation": "standard_array",
             "abilities": {"str": 15, "dex": 14, "con": 13, "int": 12, "wis": 10, "cha": 8}});
-        let (status, character) = api.post("/v1/characters", Some(&t), body).await;
-        assert_eq!(status, 201, "{character}");
+        // 503 `unavailable` (with Retry-After) is an answer the API allows: on a loaded
+        // machine the 2 s lease can lapse between taking it and writing. A client retries
+        // with the same Idempotency-Key, as this one does.
+        let mut tries = 0;
+        let character = loop {
+            tries += 1;
+            let response = api
+                .http
+                .post(format!("{}/v1/characters", api.base))
+                .bearer_auth(&t)
+                .header("idempotency-key", format!("create-{n}"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+            let character: serde_json::Value = response.json().await.unwrap_or_default();
+            match (status, retry_after) {
+                (201, _) => break character,
+                (503, Some(secs)) if tries < 5 => {
+                    tokio::time::sleep(Duration::from_secs(secs)).await;
+                }
+                _ => panic!("create answered {status}: {character}"),
+            }
+        };
         let (api, stop, tally) = (api.clone(), stop.clone(), tally.clone());
         clients.push(tokio::spawn(async move {
             let id = character["id"].as_str().unwrap().to_owned();
