@@ -236,10 +236,6 @@ impl EventBatch {
         self.bytes.push(b'\n');
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
-
     pub fn into_bytes(self) -> Vec<u8> {
         self.bytes
     }
