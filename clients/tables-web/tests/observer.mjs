@@ -432,8 +432,15 @@ try {
       else await player.page.locator('[data-testid^="call-suit-"]:not([disabled])').first().click({ timeout: STEP_TIMEOUT_MS });
       clicks.call += 1;
     } else if (mineToAct && v.phase === 'playing') {
-      await player.page.locator('[data-testid="hand-card"]:not([disabled])').first().click({ timeout: STEP_TIMEOUT_MS });
-      clicks.play += 1;
+      try {
+        await player.page.locator('[data-testid="hand-card"]:not([disabled])').first().click({ timeout: STEP_TIMEOUT_MS });
+        clicks.play += 1;
+      } catch (err) {
+        // The state read above can be taken between two messages of one burst (a trick
+        // won, then the hand's end): if the page has moved on, the card is not ours to play.
+        const now = (await state(player.page)).view;
+        if (now.phase === 'playing' && now.turn === st.seat && !now.last_hand) throw err;
+      }
     }
     await sleep(50);
   }
