@@ -145,7 +145,7 @@ impl AuthService {
         };
         let (session, issued) = self.new_session(user.id, SubjectKind::Guest, 0);
         self.store
-            .create_user(&user, &session)
+            .create_user(user, session)
             .await
             .map_err(insert_error)?;
         metrics::counter!("auth_guests_created_total").increment(1);
@@ -226,7 +226,7 @@ impl AuthService {
                 };
                 let (session, issued) = self.new_session(user.id, SubjectKind::Account, 0);
                 self.store
-                    .create_user(&user, &session)
+                    .create_user(user, session)
                     .await
                     .map_err(insert_error)?;
                 metrics::counter!("auth_accounts_created_total", "via" => "register").increment(1);

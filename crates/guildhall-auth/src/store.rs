@@ -1,7 +1,12 @@
 //! Auth's tables (`auth_*`), through whichever backend the store holds.
 
-use guildhall_store::{Store, with_pool, write_with_pool};
+use std::sync::{Arc, OnceLock};
+
+use guildhall_store::{Batcher, Store, with_pool, write_with_pool};
 use uuid::Uuid;
+
+/// Most users one transaction creates (see [`AuthStore::create_user`]).
+const MAX_USERS_PER_BATCH: usize = 128;
 
 /// One row of `auth_users`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -89,41 +94,46 @@ impl From<sqlx::Error> for InsertError {
     }
 }
 
-#[derive(Debug, Clone)]
+type NewUsers = Batcher<(NewUser, NewSession), Result<(), InsertError>>;
+
+#[derive(Clone)]
 pub struct AuthStore {
     store: Store,
+    /// Started on first use, on the runtime that uses it.
+    new_users: Arc<OnceLock<NewUsers>>,
+}
+
+impl std::fmt::Debug for AuthStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthStore")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AuthStore {
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            new_users: Default::default(),
+        }
     }
 
-    /// Inserts a user and their first session in one transaction.
-    pub async fn create_user(
-        &self,
-        user: &NewUser,
-        session: &NewSession,
-    ) -> Result<(), InsertError> {
-        write_with_pool!(&self.store, |pool| {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO auth_users (id, kind, username, email, password_hash, guest_secret_hash, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-            )
-            .bind(user.id)
-            .bind(user.kind)
-            .bind(&user.username)
-            .bind(&user.email)
-            .bind(&user.password_hash)
-            .bind(&user.guest_secret_hash)
-            .bind(user.created_at)
-            .execute(&mut *tx)
-            .await?;
-            let _ = insert_session!(session, &mut *tx);
-            tx.commit().await?;
+    /// Inserts a user and their first session in one transaction. Concurrent calls share
+    /// a transaction and a multi-row insert per table (group commit); a batch that fails
+    /// is retried one user at a time, so each caller gets its own user's outcome (a taken
+    /// username fails only the user that asked for it).
+    pub async fn create_user(&self, user: NewUser, session: NewSession) -> Result<(), InsertError> {
+        let batcher = self.new_users.get_or_init(|| {
+            let store = self.store.clone();
+            Batcher::spawn("auth_new_users", MAX_USERS_PER_BATCH, move |batch| {
+                create_users(store.clone(), batch)
+            })
         });
-        Ok(())
+        batcher.submit((user, session)).await.map_err(|gone| {
+            tracing::error!(%gone, "no answer for a new user");
+            InsertError::Db(sqlx::Error::WorkerCrashed)
+        })?
     }
 
     pub async fn insert_session(&self, session: &NewSession) -> Result<(), sqlx::Error> {
@@ -357,4 +367,68 @@ impl AuthStore {
             .await?
         }))
     }
+}
+
+/// Writes a batch of new users with their sessions: all in one transaction with one
+/// insert per table, or, if that fails, each in its own.
+async fn create_users(
+    store: Store,
+    batch: Vec<(NewUser, NewSession)>,
+) -> Vec<Result<(), InsertError>> {
+    if batch.len() > 1 {
+        match insert_users_together(&store, &batch).await {
+            Ok(()) => return batch.iter().map(|_| Ok(())).collect(),
+            Err(err) => {
+                tracing::debug!(%err, users = batch.len(), "batched user insert failed; inserting one by one")
+            }
+        }
+    }
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for item in &batch {
+        let alone = insert_users_together(&store, std::slice::from_ref(item)).await;
+        outcomes.push(alone.map_err(InsertError::from));
+    }
+    outcomes
+}
+
+/// Inserts users and their sessions in one transaction, one statement per table.
+async fn insert_users_together(
+    store: &Store,
+    batch: &[(NewUser, NewSession)],
+) -> Result<(), sqlx::Error> {
+    write_with_pool!(store, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::QueryBuilder::new(
+            "INSERT INTO auth_users (id, kind, username, email, password_hash, guest_secret_hash, created_at, updated_at) ",
+        )
+        .push_values(batch, |mut row, (user, _)| {
+            row.push_bind(user.id)
+                .push_bind(user.kind)
+                .push_bind(&user.username)
+                .push_bind(&user.email)
+                .push_bind(&user.password_hash)
+                .push_bind(&user.guest_secret_hash)
+                .push_bind(user.created_at)
+                .push_bind(user.created_at);
+        })
+        .build()
+        .execute(&mut *tx)
+        .await?;
+        sqlx::QueryBuilder::new(
+            "INSERT INTO auth_sessions (id, user_id, created_at, expires_at, refresh_hash, last_used_at) ",
+        )
+        .push_values(batch, |mut row, (_, session)| {
+            row.push_bind(session.id)
+                .push_bind(session.user_id)
+                .push_bind(session.created_at)
+                .push_bind(session.expires_at)
+                .push_bind(&session.refresh_hash)
+                .push_bind(session.created_at);
+        })
+        .build()
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    });
+    Ok(())
 }

@@ -3,7 +3,9 @@
 
 use guildhall_auth::api::rfc3339;
 use guildhall_names::DisplayName;
-use guildhall_store::{Store, with_pool, write_with_pool};
+use std::sync::{Arc, OnceLock};
+
+use guildhall_store::{Batcher, Store, with_pool, write_with_pool};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -52,17 +54,38 @@ pub enum Update {
 
 const COLUMNS: &str = "user_id, display_name, kind, version, created_at, updated_at";
 
-#[derive(Debug, Clone)]
+/// Most profiles one statement creates (see [`ProfileStore::create`]).
+const MAX_PROFILES_PER_BATCH: usize = 128;
+
+/// A profile to create: user, display name, comparison key, kind, time.
+type NewProfile = (Uuid, String, String, String, i64);
+
+#[derive(Clone)]
 pub struct ProfileStore {
     store: Store,
+    /// Started on first use, on the runtime that uses it.
+    new_profiles: Arc<OnceLock<Batcher<NewProfile, Result<Profile, sqlx::Error>>>>,
+}
+
+impl std::fmt::Debug for ProfileStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProfileStore")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ProfileStore {
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            new_profiles: Default::default(),
+        }
     }
 
     /// Creates the profile if the user has none; returns the profile in force.
+    /// Concurrent calls share one multi-row insert (group commit); if that fails, each
+    /// profile is created on its own, so every caller gets its own outcome.
     pub async fn create(
         &self,
         user_id: Uuid,
@@ -70,25 +93,84 @@ impl ProfileStore {
         kind: &str,
         now: i64,
     ) -> Result<Profile, sqlx::Error> {
-        let sql = format!(
-            "INSERT INTO head_profiles (user_id, display_name, display_key, kind, version, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, 1, $5, $5) ON CONFLICT (user_id) DO NOTHING RETURNING {COLUMNS}"
-        );
-        let inserted: Option<Row> = write_with_pool!(&self.store, |pool| {
-            sqlx::query_as(&sql)
-                .bind(user_id)
-                .bind(name.as_str())
-                .bind(name.comparison_key())
-                .bind(kind)
-                .bind(now)
-                .fetch_optional(pool)
-                .await?
+        let batcher = self.new_profiles.get_or_init(|| {
+            let profiles = ProfileStore::new(self.store.clone());
+            Batcher::spawn("head_new_profiles", MAX_PROFILES_PER_BATCH, move |batch| {
+                let profiles = profiles.clone();
+                async move { profiles.create_batch(batch).await }
+            })
         });
-        match inserted {
-            Some(row) => Ok(row.into()),
-            // It existed: return what is there.
-            None => self.get(user_id).await?.ok_or(sqlx::Error::RowNotFound),
+        let item = (
+            user_id,
+            name.as_str().to_owned(),
+            name.comparison_key(),
+            kind.to_owned(),
+            now,
+        );
+        batcher.submit(item).await.map_err(|gone| {
+            tracing::error!(%gone, "no answer for a new profile");
+            sqlx::Error::WorkerCrashed
+        })?
+    }
+
+    async fn create_batch(&self, batch: Vec<NewProfile>) -> Vec<Result<Profile, sqlx::Error>> {
+        if batch.len() > 1 {
+            match self.insert_together(&batch).await {
+                Ok(inserted) => {
+                    let mut inserted: std::collections::HashMap<Uuid, Row> =
+                        inserted.into_iter().map(|row| (row.user_id, row)).collect();
+                    let mut outcomes = Vec::with_capacity(batch.len());
+                    for (user_id, ..) in &batch {
+                        outcomes.push(match inserted.remove(user_id) {
+                            Some(row) => Ok(row.into()),
+                            None => self.existing(*user_id).await,
+                        });
+                    }
+                    return outcomes;
+                }
+                Err(err) => {
+                    tracing::debug!(%err, profiles = batch.len(), "batched profile insert failed; inserting one by one")
+                }
+            }
         }
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for item in &batch {
+            outcomes.push(
+                match self.insert_together(std::slice::from_ref(item)).await {
+                    Ok(mut rows) if !rows.is_empty() => Ok(rows.swap_remove(0).into()),
+                    Ok(_) => self.existing(item.0).await,
+                    Err(err) => Err(err),
+                },
+            );
+        }
+        outcomes
+    }
+
+    /// Inserts the profiles that do not exist yet; returns those it inserted.
+    async fn insert_together(&self, batch: &[NewProfile]) -> Result<Vec<Row>, sqlx::Error> {
+        Ok(write_with_pool!(&self.store, |pool| {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO head_profiles (user_id, display_name, display_key, kind, version, created_at, updated_at) ",
+            );
+            insert.push_values(batch, |mut row, (user_id, name, key, kind, now)| {
+                row.push_bind(*user_id)
+                    .push_bind(name)
+                    .push_bind(key)
+                    .push_bind(kind)
+                    .push_bind(1_i64)
+                    .push_bind(*now)
+                    .push_bind(*now);
+            });
+            insert.push(format_args!(
+                " ON CONFLICT (user_id) DO NOTHING RETURNING {COLUMNS}"
+            ));
+            insert.build_query_as().fetch_all(pool).await?
+        }))
+    }
+
+    /// The profile a conflicting create found in place.
+    async fn existing(&self, user_id: Uuid) -> Result<Profile, sqlx::Error> {
+        self.get(user_id).await?.ok_or(sqlx::Error::RowNotFound)
     }
 
     pub async fn get(&self, user_id: Uuid) -> Result<Option<Profile>, sqlx::Error> {

@@ -19,7 +19,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+mod batch;
 mod meta;
+
+pub use batch::{Batcher, BatcherGone};
 
 /// Evaluates `$body` with `$pool` bound to the store's pool, whichever backend it is.
 /// The body is compiled once per backend, so SQL text and bind types must suit both.

@@ -77,8 +77,8 @@ impl KeyPair {
         }
     }
 
-    pub(crate) fn encoding_key(&self) -> jsonwebtoken::EncodingKey {
-        jsonwebtoken::EncodingKey::from_ed_der(&self.to_pkcs8_der())
+    pub(crate) fn signing_key(&self) -> &ed25519_dalek::SigningKey {
+        &self.key
     }
 }
 

@@ -17,6 +17,7 @@ on_both_stores!(
     display_name_rules,
     public_profiles,
     bad_input_changes_nothing,
+    concurrent_signups_each_get_their_own_outcome,
 );
 
 async fn guests(db: Db) {
@@ -638,4 +639,75 @@ async fn bad_input_changes_nothing(db: Db) {
         profile["version"], 2,
         "every rejected request above changed nothing"
     );
+}
+
+/// Concurrent creates share transactions (group commit): each caller must still get its
+/// own user, its own profile and its own outcome, and one taken username must fail only
+/// the requests that asked for it.
+async fn concurrent_signups_each_get_their_own_outcome(db: Db) {
+    let Some(stack) = up(db, |config| config.auth.register_per_ip_per_minute = 10_000).await else {
+        return;
+    };
+    let api = Api::new(&stack.base);
+
+    let guests = futures_util::future::join_all((0..40).map(|i| {
+        let api = &api;
+        async move {
+            let name = format!("Guest Number {i}");
+            (name.clone(), api.guest(Some(&name)).await)
+        }
+    }))
+    .await;
+    let mut ids = std::collections::HashSet::new();
+    for (name, guest) in &guests {
+        assert!(
+            ids.insert(guest["guest_id"].as_str().unwrap().to_owned()),
+            "duplicate id"
+        );
+        let (status, profile) = api.get("/v1/profile", Some(token(guest))).await;
+        assert_eq!(status, 200, "{profile}");
+        assert_eq!(
+            (
+                profile["user_id"].as_str(),
+                profile["display_name"].as_str()
+            ),
+            (guest["guest_id"].as_str(), Some(name.as_str())),
+            "each guest sees its own profile"
+        );
+    }
+
+    // Four ask for the same username (compared case-mapped), two for their own.
+    let usernames = ["Zed", "zed", "ZED", "Zed", "Ann", "Bob"];
+    let outcomes = futures_util::future::join_all(usernames.iter().map(|username| {
+        let api = &api;
+        async move {
+            let body = json!({"username": username, "password": "long enough pass", "email": "z@example.com"});
+            loop {
+                // A saturated hashing slot answers 429; a client tries again.
+                let (status, body) = api.post("/v1/accounts", None, body.clone()).await;
+                if status != 429 {
+                    return (status, body);
+                }
+            }
+        }
+    }))
+    .await;
+    let statuses: Vec<u16> = outcomes.iter().map(|(status, _)| *status).collect();
+    assert_eq!(
+        statuses[..4].iter().filter(|s| **s == 201).count(),
+        1,
+        "exactly one Zed: {outcomes:?}"
+    );
+    for (status, body) in &outcomes[..4] {
+        if *status != 201 {
+            expect_error((*status, body.clone()), 409, "username_taken");
+        }
+    }
+    assert_eq!(&statuses[4..], [201, 201], "{outcomes:?}");
+    for (status, body) in &outcomes {
+        if *status == 201 {
+            let (status, profile) = api.get("/v1/profile", Some(token(body))).await;
+            assert_eq!((status, &profile["user_id"]), (200, &body["user_id"]));
+        }
+    }
 }
