@@ -160,6 +160,46 @@ pub async fn key_values_set_get_overwrite_delete(bus: &dyn Bus) {
     assert_eq!(bus.get("kv.a").await.unwrap(), None);
 }
 
+pub async fn set_and_publish_stores_before_anyone_hears(bus: &dyn Bus) {
+    const N: u32 = 200;
+    let mut sub = bus.subscribe("saved").await.unwrap();
+    let write = async {
+        for i in 0..N {
+            let value = i.to_be_bytes();
+            bus.set_and_publish(
+                "state",
+                &value,
+                Some(Duration::from_secs(60)),
+                "saved",
+                &value,
+            )
+            .await
+            .unwrap();
+        }
+    };
+    // Each message, as it arrives, must find its value (or a later one) already stored.
+    let read = async {
+        for i in 0..N {
+            assert_eq!(
+                next(&mut sub).await,
+                Delivery::Message(Bytes::copy_from_slice(&i.to_be_bytes()))
+            );
+            let stored = bus
+                .get("state")
+                .await
+                .unwrap()
+                .expect("stored before published");
+            let stored = u32::from_be_bytes(stored[..].try_into().unwrap());
+            assert!(stored >= i, "message {i} arrived while {stored} was stored");
+        }
+    };
+    tokio::join!(write, read);
+    assert_eq!(
+        bus.get("state").await.unwrap(),
+        Some(Bytes::copy_from_slice(&(N - 1).to_be_bytes()))
+    );
+}
+
 pub async fn set_if_absent_stores_once(bus: &dyn Bus) {
     assert!(bus.set_if_absent("lock", b"first", None).await.unwrap());
     assert!(!bus.set_if_absent("lock", b"second", None).await.unwrap());
@@ -214,6 +254,7 @@ macro_rules! bus_contract_tests {
             dropped_subscription_stops_delivery,
             subscribers_see_only_what_follows_their_subscribe,
             key_values_set_get_overwrite_delete,
+            set_and_publish_stores_before_anyone_hears,
             set_if_absent_stores_once,
             ttl_expires_values,
             ping_answers,

@@ -77,6 +77,23 @@ pub trait Bus: Send + Sync + fmt::Debug + 'static {
     /// Stores `value` under `key`, expiring after `ttl` when given.
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), BusError>;
 
+    /// Stores `value` under `key` and then publishes `payload` to `channel`, in one
+    /// step: no subscriber can hear the message before the value is stored, and an
+    /// error means neither happened (unless the connection broke after the request was
+    /// sent, when both may have). One round trip on Redis (`MULTI`/`EXEC`), where a
+    /// `set` followed by a `publish` costs two.
+    async fn set_and_publish(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+        channel: &str,
+        payload: &[u8],
+    ) -> Result<(), BusError> {
+        self.set(key, value, ttl).await?;
+        self.publish(channel, payload).await
+    }
+
     /// Stores `value` only if `key` has no live value; `true` when it was stored.
     async fn set_if_absent(
         &self,

@@ -176,6 +176,39 @@ impl Bus for RedisBus {
         self.run::<()>(cmd).await
     }
 
+    async fn set_and_publish(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+        channel: &str,
+        payload: &[u8],
+    ) -> Result<(), BusError> {
+        let mut set = redis::cmd("SET");
+        set.arg(self.key(key)).arg(value);
+        ttl_args(&mut set, ttl);
+        let mut publish = redis::cmd("PUBLISH");
+        publish.arg(self.key(channel)).arg(payload);
+        let mut both = redis::pipe();
+        // MULTI/EXEC: Redis runs the two together, in this order, or (a command refused
+        // while queued) neither.
+        both.atomic()
+            .add_command(set)
+            .ignore()
+            .add_command(publish)
+            .ignore();
+        let work = async {
+            let mut conn = self.connection().await?;
+            both.query_async::<()>(&mut conn).await?;
+            Ok::<(), BusError>(())
+        };
+        tokio::time::timeout(COMMAND_TIMEOUT * 2, work)
+            .await
+            .map_err(|_| BusError::Unavailable("redis command timed out".into()))??;
+        metrics::counter!("bus_messages_published_total").increment(1);
+        Ok(())
+    }
+
     async fn set_if_absent(
         &self,
         key: &str,

@@ -342,14 +342,14 @@ impl Worker {
         // and if the save fails the worker stops and its successor reloads the saved
         // state, so nothing unsaved is ever acted on.
         let (outcome, mut events) = apply(state, &envelope);
+        events.push(answer(origin, &outcome));
         if outcome.status == "ok" {
             state.remember(key, &outcome);
-            // Durable before anyone hears of it.
-            self.save(state).await?;
+            self.save_and_send(state, action_id, events).await?;
             metrics::counter!("tables_actions_applied_total").increment(1);
+        } else {
+            self.send(state, action_id, events).await;
         }
-        events.push(answer(origin, &outcome));
-        self.send(state, action_id, events).await;
         Ok(())
     }
 
@@ -404,9 +404,7 @@ impl Worker {
             ));
         }
         // As for actions: saved before anyone hears of it, or the worker stops.
-        self.save(state).await?;
-        self.send(state, None, published).await;
-        Ok(())
+        self.save_and_send(state, None, published).await
     }
 
     /// Sends every seated player its own snapshot and observers theirs.
@@ -415,34 +413,45 @@ impl Worker {
         self.send(state, None, events).await;
     }
 
+    /// Saves the state and publishes `events` as one batch, in one step of the bus: the
+    /// change is durable before anyone hears of it, and the saved state already counts
+    /// the events' numbers. An error means the worker must stop (its successor reloads
+    /// what was saved).
+    async fn save_and_send(
+        &self,
+        state: &mut TableState,
+        action_id: Option<&str>,
+        events: Published,
+    ) -> Result<(), String> {
+        if events.is_empty() {
+            return self.save(state).await;
+        }
+        let batch = number(state, action_id, events);
+        let bytes = serde_json::to_vec(&*state).map_err(|e| e.to_string())?;
+        self.bus
+            .set_and_publish(
+                &state_key(&state.game_id),
+                &bytes,
+                Some(self.state_ttl),
+                &events_channel(&state.game_id),
+                &batch.into_bytes(),
+            )
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// Numbers `events` and publishes them as one batch, in order.
     async fn send(&self, state: &mut TableState, action_id: Option<&str>, events: Published) {
         if events.is_empty() {
             return;
         }
-        let last = state.event_seq + events.len() as u64;
-        if last > state.seq_ceiling {
-            // Reserve the next block of numbers before using any of them.
-            state.seq_ceiling = last + SEQ_BLOCK;
+        let ceiling = state.seq_ceiling;
+        let batch = number(state, action_id, events);
+        if state.seq_ceiling != ceiling {
+            // The next block of numbers is reserved before any of them goes out.
             if let Err(err) = self.save(state).await {
                 tracing::warn!(%err, game = %state.game_id, "saving the event numbers failed");
             }
-        }
-        let (ts, state_version) = (now_ms(), state.game.as_ref().map(Game::version));
-        let mut batch = EventBatch::new();
-        for (to, message_type, payload) in events {
-            state.event_seq += 1;
-            batch.push(&EventEnvelope {
-                game_id: state.game_id.clone(),
-                seq: state.event_seq,
-                to,
-                message_type,
-                action_id: action_id.map(str::to_owned),
-                ts,
-                version: PROTOCOL_VERSION.into(),
-                state_version,
-                payload,
-            });
         }
         if let Err(err) = self
             .bus
@@ -452,6 +461,32 @@ impl Worker {
             tracing::warn!(%err, game = %state.game_id, "publishing events failed");
         }
     }
+}
+
+/// Numbers `events` into one batch. When they would pass `seq_ceiling`, the ceiling is
+/// raised by a block first; the caller saves the state before publishing the batch.
+fn number(state: &mut TableState, action_id: Option<&str>, events: Published) -> EventBatch {
+    let last = state.event_seq + events.len() as u64;
+    if last > state.seq_ceiling {
+        state.seq_ceiling = last + SEQ_BLOCK;
+    }
+    let (ts, state_version) = (now_ms(), state.game.as_ref().map(Game::version));
+    let mut batch = EventBatch::new();
+    for (to, message_type, payload) in events {
+        state.event_seq += 1;
+        batch.push(&EventEnvelope {
+            game_id: state.game_id.clone(),
+            seq: state.event_seq,
+            to,
+            message_type,
+            action_id: action_id.map(str::to_owned),
+            ts,
+            version: PROTOCOL_VERSION.into(),
+            state_version,
+            payload,
+        });
+    }
+    batch
 }
 
 /// An action's one `action.result`, to where it came from.
