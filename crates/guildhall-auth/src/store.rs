@@ -1,7 +1,5 @@
 //! Auth's tables (`auth_*`), through whichever backend the store holds.
 
-use std::sync::{Arc, OnceLock};
-
 use guildhall_store::{Batcher, Store, with_pool, write_with_pool};
 use uuid::Uuid;
 
@@ -94,28 +92,20 @@ impl From<sqlx::Error> for InsertError {
     }
 }
 
-type NewUsers = Batcher<(NewUser, NewSession), Result<(), InsertError>>;
-
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct AuthStore {
     store: Store,
-    /// Started on first use, on the runtime that uses it.
-    new_users: Arc<OnceLock<NewUsers>>,
-}
-
-impl std::fmt::Debug for AuthStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthStore")
-            .field("store", &self.store)
-            .finish_non_exhaustive()
-    }
+    new_users: Batcher<(NewUser, NewSession), Result<(), InsertError>>,
 }
 
 impl AuthStore {
     pub fn new(store: Store) -> Self {
+        let writer = store.clone();
         Self {
             store,
-            new_users: Default::default(),
+            new_users: Batcher::new("auth_new_users", MAX_USERS_PER_BATCH, move |batch| {
+                create_users(writer.clone(), batch)
+            }),
         }
     }
 
@@ -124,16 +114,10 @@ impl AuthStore {
     /// is retried one user at a time, so each caller gets its own user's outcome (a taken
     /// username fails only the user that asked for it).
     pub async fn create_user(&self, user: NewUser, session: NewSession) -> Result<(), InsertError> {
-        let batcher = self.new_users.get_or_init(|| {
-            let store = self.store.clone();
-            Batcher::spawn("auth_new_users", MAX_USERS_PER_BATCH, move |batch| {
-                create_users(store.clone(), batch)
-            })
-        });
-        batcher.submit((user, session)).await.map_err(|gone| {
-            tracing::error!(%gone, "no answer for a new user");
-            InsertError::Db(sqlx::Error::WorkerCrashed)
-        })?
+        self.new_users
+            .submit((user, session))
+            .await
+            .map_err(|gone| InsertError::Db(gone.into()))?
     }
 
     pub async fn insert_session(&self, session: &NewSession) -> Result<(), sqlx::Error> {

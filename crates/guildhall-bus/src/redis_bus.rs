@@ -107,14 +107,55 @@ impl RedisBus {
     }
 
     async fn run<T: redis::FromRedisValue>(&self, cmd: redis::Cmd) -> Result<T, BusError> {
-        let work = async {
+        within_deadline(async {
             let mut conn = self.connection().await?;
-            Ok::<T, BusError>(cmd.query_async(&mut conn).await?)
-        };
-        tokio::time::timeout(COMMAND_TIMEOUT * 2, work)
-            .await
-            .map_err(|_| BusError::Unavailable("redis command timed out".into()))?
+            Ok(cmd.query_async(&mut conn).await?)
+        })
+        .await
     }
+
+    /// Runs `commands` in order as one `MULTI`/`EXEC` transaction: Redis runs them
+    /// together, or (a command refused while queued) none of them.
+    async fn run_atomic(
+        &self,
+        commands: impl IntoIterator<Item = redis::Cmd>,
+    ) -> Result<(), BusError> {
+        let mut transaction = redis::pipe();
+        transaction.atomic();
+        for command in commands {
+            transaction.add_command(command).ignore();
+        }
+        within_deadline(async {
+            let mut conn = self.connection().await?;
+            Ok(transaction.query_async::<()>(&mut conn).await?)
+        })
+        .await
+    }
+
+    fn set_command(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> redis::Cmd {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key)).arg(value);
+        if let Some(ttl) = ttl {
+            cmd.arg("PX").arg(ttl.as_millis().max(1) as u64);
+        }
+        cmd
+    }
+
+    fn publish_command(&self, channel: &str, payload: &[u8]) -> redis::Cmd {
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(self.key(channel)).arg(payload);
+        cmd
+    }
+}
+
+/// `work` (a connection and the commands on it), or `Unavailable` once the command
+/// deadline has passed.
+async fn within_deadline<T>(
+    work: impl std::future::Future<Output = Result<T, BusError>>,
+) -> Result<T, BusError> {
+    tokio::time::timeout(COMMAND_TIMEOUT * 2, work)
+        .await
+        .map_err(|_| BusError::Unavailable("redis command timed out".into()))?
 }
 
 /// A client for `url` whose connections send at once (`TCP_NODELAY`). redis-rs leaves
@@ -127,12 +168,6 @@ pub fn client(url: &str) -> redis::RedisResult<redis::Client> {
     redis::Client::open(info.set_tcp_settings(tcp))
 }
 
-fn ttl_args(cmd: &mut redis::Cmd, ttl: Option<Duration>) {
-    if let Some(ttl) = ttl {
-        cmd.arg("PX").arg(ttl.as_millis().max(1) as u64);
-    }
-}
-
 #[async_trait]
 impl Bus for RedisBus {
     fn kind(&self) -> &'static str {
@@ -140,9 +175,7 @@ impl Bus for RedisBus {
     }
 
     async fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), BusError> {
-        let mut cmd = redis::cmd("PUBLISH");
-        cmd.arg(self.key(channel)).arg(payload);
-        let _receivers: i64 = self.run(cmd).await?;
+        let _receivers: i64 = self.run(self.publish_command(channel, payload)).await?;
         metrics::counter!("bus_messages_published_total").increment(1);
         Ok(())
     }
@@ -170,10 +203,7 @@ impl Bus for RedisBus {
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), BusError> {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(key)).arg(value);
-        ttl_args(&mut cmd, ttl);
-        self.run::<()>(cmd).await
+        self.run::<()>(self.set_command(key, value, ttl)).await
     }
 
     async fn set_and_publish(
@@ -184,27 +214,11 @@ impl Bus for RedisBus {
         channel: &str,
         payload: &[u8],
     ) -> Result<(), BusError> {
-        let mut set = redis::cmd("SET");
-        set.arg(self.key(key)).arg(value);
-        ttl_args(&mut set, ttl);
-        let mut publish = redis::cmd("PUBLISH");
-        publish.arg(self.key(channel)).arg(payload);
-        let mut both = redis::pipe();
-        // MULTI/EXEC: Redis runs the two together, in this order, or (a command refused
-        // while queued) neither.
-        both.atomic()
-            .add_command(set)
-            .ignore()
-            .add_command(publish)
-            .ignore();
-        let work = async {
-            let mut conn = self.connection().await?;
-            both.query_async::<()>(&mut conn).await?;
-            Ok::<(), BusError>(())
-        };
-        tokio::time::timeout(COMMAND_TIMEOUT * 2, work)
-            .await
-            .map_err(|_| BusError::Unavailable("redis command timed out".into()))??;
+        self.run_atomic([
+            self.set_command(key, value, ttl),
+            self.publish_command(channel, payload),
+        ])
+        .await?;
         metrics::counter!("bus_messages_published_total").increment(1);
         Ok(())
     }
@@ -215,9 +229,8 @@ impl Bus for RedisBus {
         value: &[u8],
         ttl: Option<Duration>,
     ) -> Result<bool, BusError> {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(key)).arg(value).arg("NX");
-        ttl_args(&mut cmd, ttl);
+        let mut cmd = self.set_command(key, value, ttl);
+        cmd.arg("NX");
         let stored: Option<String> = self.run(cmd).await?;
         Ok(stored.is_some())
     }

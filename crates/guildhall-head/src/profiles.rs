@@ -3,8 +3,6 @@
 
 use guildhall_auth::api::rfc3339;
 use guildhall_names::DisplayName;
-use std::sync::{Arc, OnceLock};
-
 use guildhall_store::{Batcher, Store, with_pool, write_with_pool};
 use serde::Serialize;
 use uuid::Uuid;
@@ -60,26 +58,20 @@ const MAX_PROFILES_PER_BATCH: usize = 128;
 /// A profile to create: user, display name, comparison key, kind, time.
 type NewProfile = (Uuid, String, String, String, i64);
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct ProfileStore {
     store: Store,
-    /// Started on first use, on the runtime that uses it.
-    new_profiles: Arc<OnceLock<Batcher<NewProfile, Result<Profile, sqlx::Error>>>>,
-}
-
-impl std::fmt::Debug for ProfileStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProfileStore")
-            .field("store", &self.store)
-            .finish_non_exhaustive()
-    }
+    new_profiles: Batcher<NewProfile, Result<Profile, sqlx::Error>>,
 }
 
 impl ProfileStore {
     pub fn new(store: Store) -> Self {
+        let writer = store.clone();
         Self {
             store,
-            new_profiles: Default::default(),
+            new_profiles: Batcher::new("head_new_profiles", MAX_PROFILES_PER_BATCH, move |batch| {
+                create_batch(writer.clone(), batch)
+            }),
         }
     }
 
@@ -93,13 +85,6 @@ impl ProfileStore {
         kind: &str,
         now: i64,
     ) -> Result<Profile, sqlx::Error> {
-        let batcher = self.new_profiles.get_or_init(|| {
-            let profiles = ProfileStore::new(self.store.clone());
-            Batcher::spawn("head_new_profiles", MAX_PROFILES_PER_BATCH, move |batch| {
-                let profiles = profiles.clone();
-                async move { profiles.create_batch(batch).await }
-            })
-        });
         let item = (
             user_id,
             name.as_str().to_owned(),
@@ -107,79 +92,11 @@ impl ProfileStore {
             kind.to_owned(),
             now,
         );
-        batcher.submit(item).await.map_err(|gone| {
-            tracing::error!(%gone, "no answer for a new profile");
-            sqlx::Error::WorkerCrashed
-        })?
-    }
-
-    async fn create_batch(&self, batch: Vec<NewProfile>) -> Vec<Result<Profile, sqlx::Error>> {
-        if batch.len() > 1 {
-            match self.insert_together(&batch).await {
-                Ok(inserted) => {
-                    let mut inserted: std::collections::HashMap<Uuid, Row> =
-                        inserted.into_iter().map(|row| (row.user_id, row)).collect();
-                    let mut outcomes = Vec::with_capacity(batch.len());
-                    for (user_id, ..) in &batch {
-                        outcomes.push(match inserted.remove(user_id) {
-                            Some(row) => Ok(row.into()),
-                            None => self.existing(*user_id).await,
-                        });
-                    }
-                    return outcomes;
-                }
-                Err(err) => {
-                    tracing::debug!(%err, profiles = batch.len(), "batched profile insert failed; inserting one by one")
-                }
-            }
-        }
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for item in &batch {
-            outcomes.push(
-                match self.insert_together(std::slice::from_ref(item)).await {
-                    Ok(mut rows) if !rows.is_empty() => Ok(rows.swap_remove(0).into()),
-                    Ok(_) => self.existing(item.0).await,
-                    Err(err) => Err(err),
-                },
-            );
-        }
-        outcomes
-    }
-
-    /// Inserts the profiles that do not exist yet; returns those it inserted.
-    async fn insert_together(&self, batch: &[NewProfile]) -> Result<Vec<Row>, sqlx::Error> {
-        Ok(write_with_pool!(&self.store, |pool| {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO head_profiles (user_id, display_name, display_key, kind, version, created_at, updated_at) ",
-            );
-            insert.push_values(batch, |mut row, (user_id, name, key, kind, now)| {
-                row.push_bind(*user_id)
-                    .push_bind(name)
-                    .push_bind(key)
-                    .push_bind(kind)
-                    .push_bind(1_i64)
-                    .push_bind(*now)
-                    .push_bind(*now);
-            });
-            insert.push(format_args!(
-                " ON CONFLICT (user_id) DO NOTHING RETURNING {COLUMNS}"
-            ));
-            insert.build_query_as().fetch_all(pool).await?
-        }))
-    }
-
-    /// The profile a conflicting create found in place.
-    async fn existing(&self, user_id: Uuid) -> Result<Profile, sqlx::Error> {
-        self.get(user_id).await?.ok_or(sqlx::Error::RowNotFound)
+        self.new_profiles.submit(item).await?
     }
 
     pub async fn get(&self, user_id: Uuid) -> Result<Option<Profile>, sqlx::Error> {
-        let sql = format!("SELECT {COLUMNS} FROM head_profiles WHERE user_id = $1");
-        let row: Option<Row> = with_pool!(&self.store, |pool| sqlx::query_as(&sql)
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?);
-        Ok(row.map(Profile::from))
+        profile(&self.store, user_id).await
     }
 
     /// Sets the display name if `expected_version` (when given) is current; bumps the version.
@@ -317,4 +234,76 @@ impl ProfileStore {
                 .rows_affected()
         }))
     }
+}
+
+/// Writes a batch of new profiles: all with one insert, or, if that fails, each alone.
+async fn create_batch(store: Store, batch: Vec<NewProfile>) -> Vec<Result<Profile, sqlx::Error>> {
+    if batch.len() > 1 {
+        match insert_together(&store, &batch).await {
+            Ok(inserted) => {
+                let mut inserted: std::collections::HashMap<Uuid, Row> =
+                    inserted.into_iter().map(|row| (row.user_id, row)).collect();
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for (user_id, ..) in &batch {
+                    outcomes.push(match inserted.remove(user_id) {
+                        Some(row) => Ok(row.into()),
+                        None => existing(&store, *user_id).await,
+                    });
+                }
+                return outcomes;
+            }
+            Err(err) => {
+                tracing::debug!(%err, profiles = batch.len(), "batched profile insert failed; inserting one by one")
+            }
+        }
+    }
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for item in &batch {
+        outcomes.push(
+            match insert_together(&store, std::slice::from_ref(item)).await {
+                Ok(mut rows) if !rows.is_empty() => Ok(rows.swap_remove(0).into()),
+                Ok(_) => existing(&store, item.0).await,
+                Err(err) => Err(err),
+            },
+        );
+    }
+    outcomes
+}
+
+/// Inserts the profiles that do not exist yet; returns those it inserted.
+async fn insert_together(store: &Store, batch: &[NewProfile]) -> Result<Vec<Row>, sqlx::Error> {
+    Ok(write_with_pool!(store, |pool| {
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO head_profiles (user_id, display_name, display_key, kind, version, created_at, updated_at) ",
+        );
+        insert.push_values(batch, |mut row, (user_id, name, key, kind, now)| {
+            row.push_bind(*user_id)
+                .push_bind(name)
+                .push_bind(key)
+                .push_bind(kind)
+                .push_bind(1_i64)
+                .push_bind(*now)
+                .push_bind(*now);
+        });
+        insert.push(format_args!(
+            " ON CONFLICT (user_id) DO NOTHING RETURNING {COLUMNS}"
+        ));
+        insert.build_query_as().fetch_all(pool).await?
+    }))
+}
+
+/// The profile a conflicting create found in place.
+async fn existing(store: &Store, user_id: Uuid) -> Result<Profile, sqlx::Error> {
+    profile(store, user_id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+async fn profile(store: &Store, user_id: Uuid) -> Result<Option<Profile>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM head_profiles WHERE user_id = $1");
+    let row: Option<Row> = with_pool!(store, |pool| sqlx::query_as(&sql)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?);
+    Ok(row.map(Profile::from))
 }

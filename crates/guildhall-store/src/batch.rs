@@ -16,6 +16,8 @@
 //! already taken) never fails the others.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -24,33 +26,85 @@ use tokio::sync::{mpsc, oneshot};
 #[error("the {0} batch writer stopped before answering")]
 pub struct BatcherGone(&'static str);
 
-/// Queues items for a task that writes them in batches. Cheap to clone.
-#[derive(Debug)]
+/// A store whose batch writer is gone has failed like a crashed connection worker.
+impl From<BatcherGone> for sqlx::Error {
+    fn from(_: BatcherGone) -> Self {
+        sqlx::Error::WorkerCrashed
+    }
+}
+
+type Write<I, O> = dyn Fn(Vec<I>) -> Pin<Box<dyn Future<Output = Vec<O>> + Send>> + Send + Sync;
+type Queue<I, O> = mpsc::Sender<(I, oneshot::Sender<O>)>;
+
+/// Queues items for a task that writes them in batches. Cheap to clone; the clones share
+/// one queue and one task.
 pub struct Batcher<I, O> {
+    shared: Arc<Shared<I, O>>,
+}
+
+struct Shared<I, O> {
     name: &'static str,
-    queue: mpsc::Sender<(I, oneshot::Sender<O>)>,
+    max: usize,
+    write: Arc<Write<I, O>>,
+    /// Started by the first submit, on the runtime that submits.
+    queue: OnceLock<Queue<I, O>>,
 }
 
 impl<I, O> Clone for Batcher<I, O> {
     fn clone(&self) -> Self {
         Self {
-            name: self.name,
-            queue: self.queue.clone(),
+            shared: self.shared.clone(),
         }
     }
 }
 
+impl<I, O> std::fmt::Debug for Batcher<I, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batcher")
+            .field("name", &self.shared.name)
+            .field("max", &self.shared.max)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
-    /// Starts the writing task on the current runtime. `write` receives at most `max`
-    /// items in arrival order and returns one outcome per item, in the same order. Each
-    /// batch runs in a task of its own, so a panic fails that batch's callers and not the
-    /// batcher. The task ends when every clone of the batcher is dropped.
-    pub fn spawn<F, Fut>(name: &'static str, max: usize, write: F) -> Self
+    /// A batcher whose writing task starts with the first [`Batcher::submit`], on that
+    /// caller's runtime, so stores can be built outside one. `write` receives at most
+    /// `max` items in arrival order and returns one outcome per item, in the same order.
+    /// Each batch runs in a task of its own, so a panic fails that batch's callers and not
+    /// the batcher. The task ends when every clone of the batcher is dropped.
+    pub fn new<F, Fut>(name: &'static str, max: usize, write: F) -> Self
     where
-        F: Fn(Vec<I>) -> Fut + Send + 'static,
+        F: Fn(Vec<I>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Vec<O>> + Send + 'static,
     {
-        let max = max.max(1);
+        let write: Arc<Write<I, O>> = Arc::new(move |items| Box::pin(write(items)));
+        Self {
+            shared: Arc::new(Shared {
+                name,
+                max: max.max(1),
+                write,
+                queue: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// Queues `item` and waits for its outcome.
+    pub async fn submit(&self, item: I) -> Result<O, BatcherGone> {
+        let name = self.shared.name;
+        let queue = self.shared.queue.get_or_init(|| self.start());
+        let (reply, answer) = oneshot::channel();
+        queue
+            .send((item, reply))
+            .await
+            .map_err(|_| BatcherGone(name))?;
+        answer.await.map_err(|_| BatcherGone(name))
+    }
+
+    /// Spawns the writing task. It holds the write function, not the batcher, so
+    /// dropping the last batcher closes the queue and ends it.
+    fn start(&self) -> Queue<I, O> {
+        let (name, max, write) = (self.shared.name, self.shared.max, self.shared.write.clone());
         let (queue, mut receiver) = mpsc::channel::<(I, oneshot::Sender<O>)>(max * 4);
         tokio::spawn(async move {
             let mut queued = Vec::with_capacity(max);
@@ -70,17 +124,7 @@ impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
                 }
             }
         });
-        Self { name, queue }
-    }
-
-    /// Queues `item` and waits for its outcome.
-    pub async fn submit(&self, item: I) -> Result<O, BatcherGone> {
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .send((item, reply))
-            .await
-            .map_err(|_| BatcherGone(self.name))?;
-        answer.await.map_err(|_| BatcherGone(self.name))
+        queue
     }
 }
 
@@ -95,7 +139,7 @@ mod tests {
     async fn each_caller_gets_its_own_outcome_and_batches_form_under_load() {
         let batches = Arc::new(AtomicUsize::new(0));
         let counted = batches.clone();
-        let batcher = Batcher::spawn("test", 16, move |items: Vec<u32>| {
+        let batcher = Batcher::new("test", 16, move |items: Vec<u32>| {
             counted.fetch_add(1, Ordering::SeqCst);
             async move {
                 // Long enough that the other callers queue behind the first batch.
@@ -122,7 +166,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_batch_fails_its_callers_and_not_the_next_batch() {
-        let batcher = Batcher::spawn("test", 1, |items: Vec<u32>| async move {
+        let batcher = Batcher::new("test", 1, |items: Vec<u32>| async move {
             assert_ne!(items[0], 13, "unlucky");
             items
         });
