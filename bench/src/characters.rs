@@ -491,12 +491,16 @@ pub fn run(args: CharactersArgs) -> anyhow::Result<()> {
             let label = Workload::ALL[w].label(mode);
             let rounds = std::mem::take(&mut tally.rounds);
             let errors: u64 = rounds.iter().map(|m| m.errors).sum();
+            let shed: u64 = rounds.iter().map(|m| m.shed).sum();
             let first_error = rounds.iter().find_map(|m| m.first_error.clone());
             if errors > 0 {
                 failures.push(format!(
                     "{label}: {errors} error(s), first: {}",
                     first_error.unwrap_or_default()
                 ));
+            }
+            if shed > 0 {
+                failures.push(format!("{label}: {shed} answer(s) 429"));
             }
             if tally.counted_ok != tally.acknowledged as f64 {
                 failures.push(format!(
@@ -507,6 +511,7 @@ pub fn run(args: CharactersArgs) -> anyhow::Result<()> {
             }
             let mut median = load::median(rounds);
             median.errors = errors;
+            median.shed = shed;
             row.push(median);
         }
         medians.push(row);

@@ -53,6 +53,10 @@ pub struct IdentityArgs {
     /// Redis for the split shape's bus (a unique key prefix is used).
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
+    /// Also print each measured phase's latency quantiles up to the maximum (stderr), to
+    /// tell a uniform spread from a few stalls.
+    #[arg(long)]
+    pub tail: bool,
 }
 
 /// What is measured, in the order of the first round.
@@ -338,6 +342,19 @@ fn run_shape(shape: ShapeArg, args: &IdentityArgs) -> anyhow::Result<Vec<String>
                 drive(warmup);
             }
             let measurement = drive(measure);
+            if args.tail {
+                let quantiles: Vec<String> = [
+                    ("p50", 0.5),
+                    ("p90", 0.9),
+                    ("p99", 0.99),
+                    ("p99.9", 0.999),
+                    ("max", 1.0),
+                ]
+                .iter()
+                .map(|&(name, q)| format!("{name} {:.1}", measurement.quantile_ms(q)))
+                .collect();
+                eprintln!("  latency, ms: {}", quantiles.join(", "));
+            }
             let failed = measurement.errors > 0;
             measured[index].push(measurement);
             if failed && shape == ShapeArg::Split {
@@ -356,15 +373,27 @@ fn run_shape(shape: ShapeArg, args: &IdentityArgs) -> anyhow::Result<Vec<String>
         let target = Target::ALL[index];
         // Errors of every measured round count, not only the median round's.
         let errors: u64 = rounds.iter().map(|m| m.errors).sum();
+        let shed: u64 = rounds.iter().map(|m| m.shed).sum();
         let first_error = rounds.iter().find_map(|m| m.first_error.clone());
         let mut median = load::median(rounds);
         median.errors = errors;
+        median.shed = shed;
         if errors > 0 {
             failures.push(format!(
                 "{} ({}): {errors} error(s), first: {}",
                 target.label(),
                 shape_name(shape),
                 first_error.unwrap_or_default()
+            ));
+        }
+        // Only logins may be shed: they queue for an Argon2 slot, and one that would wait
+        // longer than auth allows is refused with 429 `rate_limited` by design. Anything
+        // else answering 429 means the raised rate limits did not take.
+        if shed > 0 && target != Target::Login {
+            failures.push(format!(
+                "{} ({}): {shed} answer(s) 429",
+                target.label(),
+                shape_name(shape)
             ));
         }
         results.push((target, median));
@@ -383,7 +412,8 @@ fn run_shape(shape: ShapeArg, args: &IdentityArgs) -> anyhow::Result<Vec<String>
     );
     println!(
         "setup: {workers} accounts registered, {workers} guests created in {:.2}s; \
-         errors = all measured rounds",
+         errors and shed = all measured rounds (only logins may be shed: 429 when a login \
+         would wait too long for an Argon2 slot)",
         prepared.as_secs_f64()
     );
     load::header();

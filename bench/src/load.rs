@@ -30,6 +30,10 @@ pub struct LoadArgs {
 pub struct Measurement {
     pub requests: u64,
     pub errors: u64,
+    /// Answers `429 Too Many Requests`: the server shedding load it cannot serve in time,
+    /// as designed (a login waiting too long for an Argon2 slot). Neither errors nor
+    /// timed; the caller decides whether a target may shed.
+    pub shed: u64,
     pub elapsed: Duration,
     pub latency_us: Histogram<u64>,
     /// What went wrong first (status and start of the body, or the transport error), if
@@ -173,7 +177,8 @@ impl Session for Fixed {
 /// gets its answer before the worker stops (nothing is cancelled mid-flight), so a
 /// session's state matches the server's unless a transport error lost an answer. A
 /// transport error or an answer the session refuses counts as an error (not timed) and
-/// the worker reconnects. Latency is taken before `on_response` runs.
+/// the worker reconnects. A `429` is counted as shed (not timed, not shown to the
+/// session) and the worker goes on. Latency is taken before `on_response` runs.
 pub async fn drive_sessions<S: Session>(
     authority: &str,
     duration: Duration,
@@ -188,7 +193,7 @@ pub async fn drive_sessions<S: Session>(
             tokio::spawn(async move {
                 let mut histogram =
                     Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
-                let (mut ok, mut errors) = (0u64, 0u64);
+                let (mut ok, mut errors, mut shed) = (0u64, 0u64, 0u64);
                 let mut first_error: Option<String> = None;
                 'connect: while Instant::now() < deadline {
                     let stream = match tokio::net::TcpStream::connect(&authority).await {
@@ -226,6 +231,11 @@ pub async fn drive_sessions<S: Session>(
                             }
                             Err(err) => Err(format!("request: {err}")),
                         };
+                        if matches!(&answered, Ok((status, ..)) if *status == hyper::StatusCode::TOO_MANY_REQUESTS)
+                        {
+                            shed += 1;
+                            continue;
+                        }
                         let judged = answered.and_then(|(status, body, latency)| {
                             session.on_response(status, &body).map(|()| latency)
                         });
@@ -242,22 +252,24 @@ pub async fn drive_sessions<S: Session>(
                         }
                     }
                 }
-                (ok, errors, histogram, first_error, session)
+                (ok, errors, shed, histogram, first_error, session)
             })
         })
         .collect();
     let mut total = Measurement {
         requests: 0,
         errors: 0,
+        shed: 0,
         elapsed: Duration::ZERO,
         latency_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("bounds"),
         first_error: None,
     };
     let mut sessions = Vec::with_capacity(workers.len());
     for worker in workers {
-        let (ok, errors, histogram, first_error, session) = worker.await.expect("worker");
+        let (ok, errors, shed, histogram, first_error, session) = worker.await.expect("worker");
         total.requests += ok;
         total.errors += errors;
+        total.shed += shed;
         total.latency_us.add(histogram).expect("same bounds");
         if total.first_error.is_none() {
             total.first_error = first_error;
@@ -293,17 +305,18 @@ pub fn median(mut rounds: Vec<Measurement>) -> Measurement {
 /// Prints one row of a results table.
 pub fn row(name: &str, m: &Measurement) {
     println!(
-        "{name:<22} {:>10.0} {:>9.2} {:>9.2} {:>8}",
+        "{name:<22} {:>10.0} {:>9.2} {:>9.2} {:>8} {:>8}",
         m.per_second(),
         m.quantile_ms(0.5),
         m.quantile_ms(0.99),
-        m.errors
+        m.errors,
+        m.shed
     );
 }
 
 pub fn header() {
     println!(
-        "{:<22} {:>10} {:>9} {:>9} {:>8}",
-        "target", "req/s", "p50 ms", "p99 ms", "errors"
+        "{:<22} {:>10} {:>9} {:>9} {:>8} {:>8}",
+        "target", "req/s", "p50 ms", "p99 ms", "errors", "shed 429"
     );
 }

@@ -52,6 +52,12 @@ enum Bench {
     ServeUp { dir: std::path::PathBuf },
 }
 
+/// mimalloc, not glibc's malloc: under load the server allocates and frees small
+/// buffers on many threads, where glibc's arenas spent about a tenth of the CPU
+/// (`docs/performance.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.bench {

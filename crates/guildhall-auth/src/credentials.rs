@@ -77,6 +77,36 @@ pub fn hash_secret(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
+/// A new refresh token for `session`, and the key it is stored and found under.
+///
+/// The token is `<session id, 32 hex digits>.<256-bit secret>`; the key is the session
+/// id's 16 bytes followed by the SHA-256 of the whole token. Keys begin with the
+/// time-ordered session id, so the unique index over them grows at its end like the
+/// sessions table itself: a new session dirties the index's last page, not a random one
+/// (a random 32-byte hash as the key made every new session write its own index page,
+/// most of what a guest init wrote to disk).
+pub fn new_refresh(session: uuid::Uuid) -> (String, Vec<u8>) {
+    let (secret, _) = new_secret();
+    let token = format!("{}.{secret}", session.simple());
+    let key = refresh_key(&token);
+    (token, key)
+}
+
+/// The storage key of a presented refresh token (see [`new_refresh`]). A token without a
+/// session id in front, issued before keys carried one, is keyed by its hash alone, as
+/// it was stored then.
+pub fn refresh_key(token: &str) -> Vec<u8> {
+    let hash = Sha256::digest(token.as_bytes());
+    let session = token
+        .split_once('.')
+        .filter(|(id, _)| id.len() == 32)
+        .and_then(|(id, _)| uuid::Uuid::try_parse(id).ok());
+    match session {
+        Some(session) => [session.as_bytes().as_slice(), hash.as_slice()].concat(),
+        None => hash.to_vec(),
+    }
+}
+
 /// Compares a presented secret with a stored hash in constant time.
 pub fn secret_matches(presented: &str, stored: &[u8]) -> bool {
     hash_secret(presented).ct_eq(stored).into()
@@ -105,5 +135,29 @@ mod tests {
         assert_eq!(a.len(), 43);
         assert!(secret_matches(&a, &hash_a));
         assert!(!secret_matches(&b, &hash_a));
+    }
+
+    #[test]
+    fn refresh_keys_lead_with_the_session_and_old_tokens_keep_theirs() {
+        let (earlier, later) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let (token, key) = new_refresh(earlier);
+        assert!(token.starts_with(&format!("{}.", earlier.simple())));
+        assert_eq!(key.len(), 48);
+        assert_eq!(&key[..16], earlier.as_bytes());
+        assert_eq!(
+            refresh_key(&token),
+            key,
+            "the presented token finds its key"
+        );
+        // Later sessions sort after earlier ones: the index grows at its end.
+        assert!(new_refresh(later).1 > key);
+        // Another secret for the same session is another key.
+        assert_ne!(new_refresh(earlier).1, key);
+        // Tokens issued before keys carried the session: their hash alone, as stored.
+        let (legacy, legacy_hash) = new_secret();
+        assert_eq!(refresh_key(&legacy), legacy_hash);
+        // Anything else is hashed too, never an error: it simply matches nothing.
+        assert_eq!(refresh_key("not-a-uuid.x").len(), 32);
+        assert_eq!(refresh_key("").len(), 32);
     }
 }

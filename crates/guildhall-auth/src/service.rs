@@ -18,7 +18,7 @@ use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use crate::AuthError;
-use crate::credentials::{Passwords, hash_secret, new_secret, secret_matches};
+use crate::credentials::{Passwords, new_refresh, new_secret, refresh_key, secret_matches};
 use crate::keys::KeyRing;
 use crate::limits::Limits;
 use crate::store::{AuthStore, InsertError, NewSession, NewUser, SessionRow, UserRow};
@@ -266,11 +266,12 @@ impl AuthService {
     /// its whole session: it was stolen, or the client is confused, and either way the
     /// session can no longer be trusted.
     pub async fn refresh(&self, refresh_token: &str) -> Result<Issued, AuthError> {
-        let old_hash = hash_secret(refresh_token);
-        let (new_token, new_hash) = new_secret();
+        let old_key = refresh_key(refresh_token);
         let now = now_unix();
-        if let Some((session_id, user_id)) =
-            self.store.rotate_refresh(&old_hash, &new_hash, now).await?
+        if let Some((session_id, user_id, new_token)) = self
+            .store
+            .rotate_refresh(&old_key, now, new_refresh)
+            .await?
         {
             let user = self
                 .store
@@ -292,7 +293,7 @@ impl AuthService {
                 expires_at,
             });
         }
-        if let Some(session_id) = self.store.retired_refresh(&old_hash).await? {
+        if let Some(session_id) = self.store.retired_refresh(&old_key).await? {
             tracing::warn!(%session_id, "refresh token reused; revoking its session");
             metrics::counter!("auth_refresh_reuse_total").increment(1);
             self.revoke_session(session_id, "refresh_reuse").await?;
@@ -436,7 +437,7 @@ impl AuthService {
     ) -> (NewSession, Issued) {
         let now = now_unix();
         let session_id = Uuid::now_v7();
-        let (refresh_token, refresh_hash) = new_secret();
+        let (refresh_token, refresh_hash) = new_refresh(session_id);
         let (access_token, expires_at) =
             self.access_token(user_id, session_id, kind, tokens_valid_after);
         let session = NewSession {

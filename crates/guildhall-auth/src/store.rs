@@ -167,36 +167,52 @@ impl AuthStore {
         Ok(done == 1)
     }
 
-    /// Swaps the session's refresh token if `old_hash` is its live one; returns the session
-    /// and user. The old hash is kept, so presenting it again can be recognised as reuse.
+    /// Swaps the session's refresh token if `old_key` is its live one, for the token and
+    /// key `new_refresh` makes for that session; returns the session, its user and the
+    /// new token. The old key is kept, so presenting it again can be recognised as reuse.
+    /// Of two concurrent rotations of one token, one wins; the other finds the key gone.
     pub async fn rotate_refresh(
         &self,
-        old_hash: &[u8],
-        new_hash: &[u8],
+        old_key: &[u8],
         now: i64,
-    ) -> Result<Option<(Uuid, Uuid)>, sqlx::Error> {
+        new_refresh: impl FnOnce(Uuid) -> (String, Vec<u8>),
+    ) -> Result<Option<(Uuid, Uuid, String)>, sqlx::Error> {
         Ok(write_with_pool!(&self.store, |pool| {
             let mut tx = pool.begin().await?;
-            let row: Option<(Uuid, Uuid)> = sqlx::query_as(
-                "UPDATE auth_sessions SET refresh_hash = $2, last_used_at = $3
-                 WHERE refresh_hash = $1 AND revoked_at IS NULL AND expires_at > $3
-                 RETURNING id, user_id",
+            let live: Option<(Uuid, Uuid)> = sqlx::query_as(
+                "SELECT id, user_id FROM auth_sessions
+                 WHERE refresh_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
             )
-            .bind(old_hash)
-            .bind(new_hash)
+            .bind(old_key)
             .bind(now)
             .fetch_optional(&mut *tx)
             .await?;
-            if let Some((session_id, _)) = row {
-                sqlx::query("INSERT INTO auth_refresh_retired (hash, session_id, retired_at) VALUES ($1, $2, $3)")
-                    .bind(old_hash)
-                    .bind(session_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+            let Some((session_id, user_id)) = live else {
+                return Ok(None);
+            };
+            let (new_token, new_key) = new_refresh(session_id);
+            let swapped = sqlx::query(
+                "UPDATE auth_sessions SET refresh_hash = $3, last_used_at = $4
+                 WHERE id = $1 AND refresh_hash = $2 AND revoked_at IS NULL",
+            )
+            .bind(session_id)
+            .bind(old_key)
+            .bind(&new_key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if swapped == 0 {
+                return Ok(None);
             }
+            sqlx::query("INSERT INTO auth_refresh_retired (hash, session_id, retired_at) VALUES ($1, $2, $3)")
+                .bind(old_key)
+                .bind(session_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
-            row
+            Some((session_id, user_id, new_token))
         }))
     }
 

@@ -80,6 +80,13 @@ impl SqliteStore {
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// How often the background checkpointer copies SQLite's WAL into the database.
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+/// The WAL size, in pages, at which a committing writer checkpoints by itself: a
+/// backstop for when the background checkpointer is not running or cannot keep up.
+/// SQLite's default is 1,000.
+pub const WAL_BACKSTOP_PAGES: u32 = 8_000;
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -129,7 +136,10 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(options.connect_timeout)
-                    .foreign_keys(true);
+                    .foreign_keys(true)
+                    // Checkpoints run beside the writers (`Store::checkpoints`); a
+                    // commit only checkpoints itself if the WAL grows this far regardless.
+                    .pragma("wal_autocheckpoint", WAL_BACKSTOP_PAGES.to_string());
                 let pool = SqlitePoolOptions::new()
                     // A local file does not drop connections: skip the ping before each use
                     // (a round trip to the connection's worker thread per query).
@@ -204,6 +214,51 @@ impl Store {
             .await
             .map(|_| ()))
         .map_err(StoreError::Unreachable)
+    }
+
+    /// On SQLite, copies the write-ahead log back into the database every
+    /// [`CHECKPOINT_INTERVAL`] from a task of its own, until `shutdown`; on PostgreSQL
+    /// there is nothing to do. Left to SQLite, the commit that fills the WAL to 1,000 pages
+    /// runs the checkpoint itself, with the page copies and the fsync, while it holds the
+    /// write lock and every queued writer waits behind it: a stall of several milliseconds
+    /// a few times a second under load. A passive checkpoint from another connection
+    /// takes no write lock, so writers go on appending while it copies. If this future is
+    /// not running (a CLI command, a test store), commits still checkpoint at
+    /// [`WAL_BACKSTOP_PAGES`].
+    pub fn checkpoints(
+        &self,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        let Store::Sqlite(sqlite) = self else {
+            return None;
+        };
+        let pool = sqlite.pool().clone();
+        Some(async move {
+            let mut every = tokio::time::interval(CHECKPOINT_INTERVAL);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = every.tick() => {}
+                }
+                if pool.is_closed() {
+                    return;
+                }
+                let started = std::time::Instant::now();
+                // (busy, frames in the WAL, frames copied); busy when another checkpoint ran.
+                match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+                    .fetch_one(&pool)
+                    .await
+                {
+                    Ok((_, _, copied)) => {
+                        metrics::histogram!("store_checkpoint_seconds")
+                            .record(started.elapsed().as_secs_f64());
+                        metrics::histogram!("store_checkpoint_pages").record(copied.max(0) as f64);
+                    }
+                    Err(err) => tracing::warn!(%err, "SQLite checkpoint failed"),
+                }
+            }
+        })
     }
 
     /// Waits for in-flight queries and closes every connection (SQLite checkpoints its WAL).

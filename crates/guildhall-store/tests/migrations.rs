@@ -107,3 +107,81 @@ async fn unreachable_and_unsupported() {
     let err = store.ping().await.unwrap_err();
     assert!(err.to_string().contains("unreachable"), "{err}");
 }
+
+/// Writes about 3 MiB to a fresh SQLite store and returns it with its database file's path.
+async fn sqlite_with_a_full_wal(dir: &std::path::Path) -> (Store, std::path::PathBuf) {
+    let path = dir.join("g.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let store = Store::connect(&options(url)).await.unwrap();
+    store.migrate().await.unwrap();
+    let Store::Sqlite(sqlite) = &store else {
+        unreachable!("a sqlite:// URL opens SQLite")
+    };
+    let big = "x".repeat(4096);
+    for i in 0..750 {
+        sqlx::query("INSERT INTO guildhall_meta (key, value) VALUES ($1, $2)")
+            .bind(format!("filler-{i}"))
+            .bind(&big)
+            .execute(sqlite.pool())
+            .await
+            .unwrap();
+    }
+    (store, path)
+}
+
+fn file_len(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn sqlite_checkpoints_in_the_background_not_in_commits() {
+    const WRITTEN: u64 = 3 * 1024 * 1024;
+
+    // Without the background checkpointer, no commit checkpoints below the backstop: the
+    // writes stay in the WAL and the database file stays small.
+    let dir = tempfile::tempdir().unwrap();
+    let (store, path) = sqlite_with_a_full_wal(dir.path()).await;
+    let wal = path.with_extension("db-wal");
+    assert!(file_len(&wal) > WRITTEN, "the writes are in the WAL");
+    assert!(
+        file_len(&path) < WRITTEN / 2,
+        "a commit checkpointed by itself: {} bytes in the database file",
+        file_len(&path)
+    );
+    store.close().await;
+
+    // With it, the pages reach the database file without anyone writing.
+    let dir = tempfile::tempdir().unwrap();
+    let (store, path) = sqlite_with_a_full_wal(dir.path()).await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let checkpoints = tokio::spawn(
+        store
+            .checkpoints(shutdown.clone())
+            .expect("SQLite has them"),
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while file_len(&path) < WRITTEN {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no checkpoint copied the WAL within 20 s ({} bytes in the database file)",
+            file_len(&path)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    shutdown.cancel();
+    checkpoints.await.unwrap();
+    store.close().await;
+}
+
+#[tokio::test]
+async fn postgres_needs_no_checkpointer() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store = Store::connect(&options(db.url().to_owned())).await.unwrap();
+    assert!(
+        store
+            .checkpoints(tokio_util::sync::CancellationToken::new())
+            .is_none()
+    );
+}

@@ -201,6 +201,13 @@ pub async fn start(config: Config, shape: Shape) -> anyhow::Result<Running> {
         tasks: TaskTracker::new(),
     };
 
+    if let Some(checkpoints) = platform
+        .store
+        .as_ref()
+        .and_then(|store| store.checkpoints(platform.shutdown.clone()))
+    {
+        platform.tasks.spawn(checkpoints);
+    }
     let mounted = crate::services::mount(&platform).await?;
     let terminal = mounted.terminal;
     probes.extend(mounted.probes);
