@@ -216,9 +216,9 @@ impl Store {
         .map_err(StoreError::Unreachable)
     }
 
-    /// On SQLite, copies the write-ahead log back into the database every
-    /// [`CHECKPOINT_INTERVAL`] from a task of its own, until `shutdown`; on PostgreSQL
-    /// there is nothing to do. Left to SQLite, the commit that fills the WAL to 1,000 pages
+    /// On SQLite, a future that copies the write-ahead log back into the database every
+    /// [`CHECKPOINT_INTERVAL`] until `shutdown`, for the caller to spawn with its other
+    /// background tasks; `None` on PostgreSQL, which needs none. Left to SQLite, the commit that fills the WAL to 1,000 pages
     /// runs the checkpoint itself, with the page copies and the fsync, while it holds the
     /// write lock and every queued writer waits behind it: a stall of several milliseconds
     /// a few times a second under load. A passive checkpoint from another connection
