@@ -489,14 +489,12 @@ pub fn run(args: CharactersArgs) -> anyhow::Result<()> {
         let mut row = Vec::new();
         for (mode, tally) in Mode::ALL.into_iter().zip(per_mode.iter_mut()) {
             let label = Workload::ALL[w].label(mode);
-            let rounds = std::mem::take(&mut tally.rounds);
-            let errors: u64 = rounds.iter().map(|m| m.errors).sum();
-            let shed: u64 = rounds.iter().map(|m| m.shed).sum();
-            let first_error = rounds.iter().find_map(|m| m.first_error.clone());
+            let median = load::median_counting_all(std::mem::take(&mut tally.rounds));
+            let (errors, shed) = (median.errors, median.shed);
             if errors > 0 {
                 failures.push(format!(
                     "{label}: {errors} error(s), first: {}",
-                    first_error.unwrap_or_default()
+                    median.first_error.as_deref().unwrap_or_default()
                 ));
             }
             if shed > 0 {
@@ -509,9 +507,6 @@ pub fn run(args: CharactersArgs) -> anyhow::Result<()> {
                     tally.counted_ok, tally.acknowledged
                 ));
             }
-            let mut median = load::median(rounds);
-            median.errors = errors;
-            median.shed = shed;
             row.push(median);
         }
         medians.push(row);

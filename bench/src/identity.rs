@@ -372,18 +372,14 @@ fn run_shape(shape: ShapeArg, args: &IdentityArgs) -> anyhow::Result<Vec<String>
     for (index, rounds) in measured.into_iter().enumerate() {
         let target = Target::ALL[index];
         // Errors of every measured round count, not only the median round's.
-        let errors: u64 = rounds.iter().map(|m| m.errors).sum();
-        let shed: u64 = rounds.iter().map(|m| m.shed).sum();
-        let first_error = rounds.iter().find_map(|m| m.first_error.clone());
-        let mut median = load::median(rounds);
-        median.errors = errors;
-        median.shed = shed;
+        let median = load::median_counting_all(rounds);
+        let (errors, shed) = (median.errors, median.shed);
         if errors > 0 {
             failures.push(format!(
                 "{} ({}): {errors} error(s), first: {}",
                 target.label(),
                 shape_name(shape),
-                first_error.unwrap_or_default()
+                median.first_error.as_deref().unwrap_or_default()
             ));
         }
         // Only logins may be shed: they queue for an Argon2 slot, and one that would wait

@@ -302,6 +302,20 @@ pub fn median(mut rounds: Vec<Measurement>) -> Measurement {
     rounds.swap_remove(rounds.len() / 2)
 }
 
+/// The median round's throughput and latency, with the errors and sheds of every round
+/// (and the first round's first error), so a failure in any round shows.
+pub fn median_counting_all(rounds: Vec<Measurement>) -> Measurement {
+    let errors = rounds.iter().map(|m| m.errors).sum();
+    let shed = rounds.iter().map(|m| m.shed).sum();
+    let first_error = rounds.iter().find_map(|m| m.first_error.clone());
+    Measurement {
+        errors,
+        shed,
+        first_error,
+        ..median(rounds)
+    }
+}
+
 /// Prints one row of a results table.
 pub fn row(name: &str, m: &Measurement) {
     println!(

@@ -66,11 +66,16 @@ impl Passwords {
 
 /// A new random secret (256 bits) as URL-safe text, and its SHA-256 for storage.
 pub fn new_secret() -> (String, Vec<u8>) {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let text = URL_SAFE_NO_PAD.encode(bytes);
+    let text = random_text();
     let hash = hash_secret(&text);
     (text, hash)
+}
+
+/// 256 random bits as URL-safe text.
+fn random_text() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 pub fn hash_secret(secret: &str) -> Vec<u8> {
@@ -86,8 +91,7 @@ pub fn hash_secret(secret: &str) -> Vec<u8> {
 /// (a random 32-byte hash as the key made every new session write its own index page,
 /// most of what a guest init wrote to disk).
 pub fn new_refresh(session: uuid::Uuid) -> (String, Vec<u8>) {
-    let (secret, _) = new_secret();
-    let token = format!("{}.{secret}", session.simple());
+    let token = format!("{}.{}", session.simple(), random_text());
     let key = refresh_key(&token);
     (token, key)
 }
