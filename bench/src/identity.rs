@@ -57,6 +57,10 @@ pub struct IdentityArgs {
     /// tell a uniform spread from a few stalls.
     #[arg(long)]
     pub tail: bool,
+    /// Head's `profile_cache_ttl_ms` (0: every profile read goes to the database), to
+    /// compare reads with and without the cache.
+    #[arg(long, default_value_t = guildhall_config::HeadConfig::default().profile_cache_ttl_ms)]
+    pub profile_cache_ttl_ms: u64,
 }
 
 /// What is measured, in the order of the first round.
@@ -120,8 +124,9 @@ pub fn run(args: IdentityArgs) -> anyhow::Result<()> {
 
 /// The configuration both shapes start from: a free port, quiet logs, production Argon2
 /// parameters, raised rate limits.
-fn bench_config(data_dir: &std::path::Path) -> anyhow::Result<Config> {
+fn bench_config(data_dir: &std::path::Path, args: &IdentityArgs) -> anyhow::Result<Config> {
     let mut config = stack::base_config(data_dir)?;
+    config.head.profile_cache_ttl_ms = args.profile_cache_ttl_ms;
     config.auth.login_per_ip_per_minute = RAISED_LIMIT_PER_MINUTE;
     config.auth.login_per_username_per_minute = RAISED_LIMIT_PER_MINUTE;
     config.auth.register_per_ip_per_minute = RAISED_LIMIT_PER_MINUTE;
@@ -163,10 +168,10 @@ impl Deployment {
 }
 
 /// `up`: one runtime for the whole stack and the bare server, as in `http-health`.
-fn start_up() -> anyhow::Result<Deployment> {
+fn start_up(args: &IdentityArgs) -> anyhow::Result<Deployment> {
     let servers = runtime(2)?;
     let dir = tempfile::tempdir()?;
-    let config = bench_config(dir.path())?;
+    let config = bench_config(dir.path(), args)?;
     let auth = config.auth.clone();
     let (running, bare_url) = servers.block_on(async {
         let running = platform::start(config, Shape::Up).await?;
@@ -198,7 +203,7 @@ fn start_split(args: &IdentityArgs) -> anyhow::Result<Deployment> {
     let internal_token = format!("bench-internal-{}", uuid::Uuid::new_v4().simple());
     let (auth_dir, head_dir) = (tempfile::tempdir()?, tempfile::tempdir()?);
     let shared = |dir: &std::path::Path| -> anyhow::Result<Config> {
-        let mut config = bench_config(dir)?;
+        let mut config = bench_config(dir, args)?;
         config.database.url = database.url.clone();
         config.bus.url = args.redis_url.clone();
         config.bus.key_prefix = prefix.clone();
@@ -293,7 +298,7 @@ async fn prepare(head: &str, workers: usize) -> anyhow::Result<Vec<String>> {
 fn run_shape(shape: ShapeArg, args: &IdentityArgs) -> anyhow::Result<Vec<String>> {
     let deployment = match shape {
         ShapeArg::Split => start_split(args)?,
-        _ => start_up()?,
+        _ => start_up(args)?,
     };
     let client = runtime(2)?;
     let workers = args.load.concurrency.max(1);
@@ -405,6 +410,15 @@ fn run_shape(shape: ShapeArg, args: &IdentityArgs) -> anyhow::Result<Vec<String>
          the benchmark (all load comes from 127.0.0.1): login/IP, login/username, register/IP \
          = {RAISED_LIMIT_PER_MINUTE} per minute",
         auth.argon2_memory_kib, auth.argon2_iterations
+    );
+    println!(
+        "head.profile_cache_ttl_ms = {}{}",
+        args.profile_cache_ttl_ms,
+        if args.profile_cache_ttl_ms == 0 {
+            " (no cache: every profile read goes to the database)"
+        } else {
+            ""
+        }
     );
     println!(
         "setup: {workers} accounts registered, {workers} guests created in {:.2}s; \

@@ -332,6 +332,11 @@ pub struct HeadConfig {
     pub auth_breaker_failures: u32,
     /// Seconds the circuit stays open before a trial call.
     pub auth_breaker_cooldown_secs: u64,
+    /// Milliseconds a profile read from the database may be served from head's memory.
+    /// Writes through any head instance reach the others through the bus at once; this
+    /// bounds staleness for changes the bus does not carry (an import rollback against
+    /// an embedded store). 0 turns the cache off.
+    pub profile_cache_ttl_ms: u64,
 }
 
 impl Default for HeadConfig {
@@ -341,6 +346,7 @@ impl Default for HeadConfig {
             auth_retries: 3,
             auth_breaker_failures: 5,
             auth_breaker_cooldown_secs: 5,
+            profile_cache_ttl_ms: 1_000,
         }
     }
 }

@@ -9,6 +9,7 @@
 mod auth;
 mod error;
 pub mod import;
+mod profile_cache;
 mod profiles;
 pub mod routes;
 pub mod shards;
@@ -21,6 +22,7 @@ use guildhall_tokens::sync::Trust;
 
 pub use auth::Bearer;
 pub use error::HeadError;
+pub use profile_cache::{PROFILES_CHANNEL, announce_all as announce_profiles_changed};
 pub use profiles::{Profile, ProfileStore};
 
 /// What head's handlers share.
@@ -40,17 +42,22 @@ impl std::fmt::Debug for Head {
 }
 
 impl Head {
-    pub fn new(
+    /// Head, following profile changes on `bus` until `shutdown`.
+    pub async fn start(
         auth: Arc<dyn AuthApi>,
         trust: Arc<Trust>,
         store: guildhall_store::Store,
+        bus: guildhall_bus::SharedBus,
         config: &guildhall_config::HeadConfig,
-    ) -> Self {
-        Self {
+        shutdown: tokio_util::sync::CancellationToken,
+        tasks: &tokio_util::task::TaskTracker,
+    ) -> Result<Self, guildhall_bus::BusError> {
+        let ttl = std::time::Duration::from_millis(config.profile_cache_ttl_ms);
+        Ok(Self {
             auth,
             trust,
-            profiles: ProfileStore::new(store),
+            profiles: ProfileStore::cached(store, bus, ttl, shutdown, tasks).await?,
             reserved: Arc::new(ReservedNames::with_defaults(&config.reserved_names)),
-        }
+        })
     }
 }

@@ -1,11 +1,17 @@
 //! Profiles (`head_profiles`) and the username skeletons display names are checked against
 //! (`head_username_skeletons`).
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use guildhall_auth::api::rfc3339;
+use guildhall_bus::SharedBus;
 use guildhall_names::DisplayName;
 use guildhall_store::{Batcher, Store, with_pool, write_with_pool};
 use serde::Serialize;
 use uuid::Uuid;
+
+use crate::profile_cache::{self, PROFILES_CHANNEL, ProfileCache};
 
 /// A profile as clients see it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,20 +64,57 @@ const MAX_PROFILES_PER_BATCH: usize = 128;
 /// A profile to create: user, display name, comparison key, kind, time.
 type NewProfile = (Uuid, String, String, String, i64);
 
+/// Head's profiles: the table, and (for a serving head) the cache in front of it.
 #[derive(Debug, Clone)]
 pub struct ProfileStore {
     store: Store,
     new_profiles: Batcher<NewProfile, Result<Profile, sqlx::Error>>,
+    cache: Arc<ProfileCache>,
+    /// Where changes are announced to the other head instances.
+    bus: Option<SharedBus>,
 }
 
 impl ProfileStore {
+    /// Profiles without a cache (one-shot commands).
     pub fn new(store: Store) -> Self {
+        Self::build(store, ProfileCache::new(Duration::ZERO), None)
+    }
+
+    /// Profiles with a cache whose entries live at most `ttl` (zero: no cache), kept
+    /// coherent with the other head instances through `bus` until the bus goes away.
+    pub async fn cached(
+        store: Store,
+        bus: SharedBus,
+        ttl: Duration,
+        shutdown: tokio_util::sync::CancellationToken,
+        tasks: &tokio_util::task::TaskTracker,
+    ) -> Result<Self, guildhall_bus::BusError> {
+        let profiles = Self::build(store, ProfileCache::new(ttl), Some(bus.clone()));
+        if !ttl.is_zero() {
+            // Subscribe before serving, so no change announced after this is missed.
+            let changes = bus.subscribe(PROFILES_CHANNEL).await?;
+            tasks.spawn(profiles.cache.clone().follow(changes, shutdown));
+        }
+        Ok(profiles)
+    }
+
+    fn build(store: Store, cache: ProfileCache, bus: Option<SharedBus>) -> Self {
         let writer = store.clone();
         Self {
             store,
             new_profiles: Batcher::new("head_new_profiles", MAX_PROFILES_PER_BATCH, move |batch| {
                 create_batch(writer.clone(), batch)
             }),
+            cache: Arc::new(cache),
+            bus,
+        }
+    }
+
+    /// Caches a row this instance wrote and tells the other instances about it.
+    async fn wrote(&self, profile: &Profile) {
+        self.cache.wrote(profile);
+        if let Some(bus) = &self.bus {
+            profile_cache::announce(bus, profile.user_id, profile.version).await;
         }
     }
 
@@ -92,11 +135,28 @@ impl ProfileStore {
             kind.to_owned(),
             now,
         );
-        self.new_profiles.submit(item).await?
+        let profile = self.new_profiles.submit(item).await??;
+        // New (or found in place): nobody can hold an older version, so no announcement.
+        self.cache.wrote(&profile);
+        Ok(profile)
     }
 
-    pub async fn get(&self, user_id: Uuid) -> Result<Option<Profile>, sqlx::Error> {
-        profile(&self.store, user_id).await
+    /// The profile of `user_id`, from the cache when it holds it.
+    pub async fn get(&self, user_id: Uuid) -> Result<Option<Arc<Profile>>, sqlx::Error> {
+        if let Some(cached) = self.cache.get(user_id) {
+            return Ok(Some(cached));
+        }
+        Ok(self.load(user_id).await?.map(Arc::new))
+    }
+
+    /// The profile of `user_id` from the database (refreshing the cache).
+    async fn load(&self, user_id: Uuid) -> Result<Option<Profile>, sqlx::Error> {
+        let ticket = self.cache.ticket();
+        let loaded = profile(&self.store, user_id).await?;
+        if let Some(profile) = &loaded {
+            self.cache.loaded(ticket, profile);
+        }
+        Ok(loaded)
     }
 
     /// Sets the display name if `expected_version` (when given) is current; bumps the version.
@@ -122,8 +182,14 @@ impl ProfileStore {
                 .await?
         });
         Ok(match row {
-            Some(row) => Update::Done(row.into()),
-            None => match self.get(user_id).await? {
+            Some(row) => {
+                let profile = Profile::from(row);
+                self.wrote(&profile).await;
+                Update::Done(profile)
+            }
+            // Not the cache: the conflict was found in the database, and the client
+            // needs the version that beat it.
+            None => match self.load(user_id).await? {
                 Some(current) => Update::Conflict(current),
                 None => Update::Missing,
             },
@@ -132,15 +198,20 @@ impl ProfileStore {
 
     /// Marks the profile as belonging to an account (after a guest upgrade).
     pub async fn set_kind(&self, user_id: Uuid, kind: &str, now: i64) -> Result<(), sqlx::Error> {
-        write_with_pool!(&self.store, |pool| {
-            sqlx::query("UPDATE head_profiles SET kind = $2, version = version + 1, updated_at = $3 WHERE user_id = $1")
+        let sql = format!(
+            "UPDATE head_profiles SET kind = $2, version = version + 1, updated_at = $3 WHERE user_id = $1 RETURNING {COLUMNS}"
+        );
+        let row: Option<Row> = write_with_pool!(&self.store, |pool| {
+            sqlx::query_as(&sql)
                 .bind(user_id)
                 .bind(kind)
                 .bind(now)
-                .execute(pool)
+                .fetch_optional(pool)
                 .await?
-                .rows_affected()
         });
+        if let Some(row) = row {
+            self.wrote(&row.into()).await;
+        }
         Ok(())
     }
 
@@ -224,7 +295,8 @@ impl ProfileStore {
         }))
     }
 
-    /// Removes exactly the profiles one import batch created.
+    /// Removes exactly the profiles one import batch created. Running head instances serve
+    /// their cached copies until told ([`profile_cache::announce_all`]) or until they expire.
     pub async fn rollback_import(&self, batch: &str) -> Result<u64, sqlx::Error> {
         Ok(write_with_pool!(&self.store, |pool| {
             sqlx::query("DELETE FROM head_profiles WHERE import_batch = $1")

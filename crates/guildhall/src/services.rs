@@ -227,7 +227,17 @@ pub async fn mount(platform: &Platform) -> anyhow::Result<Mounted> {
                     config.http.body_limit_bytes,
                 ));
         }
-        let head = Head::new(api, trust.clone(), store()?, &config.head);
+        let head = Head::start(
+            api,
+            trust.clone(),
+            store()?,
+            platform.bus.clone(),
+            &config.head,
+            platform.shutdown.clone(),
+            &platform.tasks,
+        )
+        .await
+        .context("subscribing to profile changes")?;
         mounted.routes = mounted.routes.merge(guildhall_head::routes::routes(head));
         // Matchmaking coordination and arena stats are part of head's public API.
         if matchmaker.is_some() || config.peer_url("matchmaker").is_some() {

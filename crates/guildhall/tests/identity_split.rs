@@ -430,3 +430,120 @@ async fn head_passes_auths_retry_after_on_through() {
         "Retry-After {retry_after}: {body}"
     );
 }
+
+/// Waits until `api` serves `path` to `token` with a body `check` accepts; returns how long
+/// that took. Fails after one second: changes travel by the bus, not by cache expiry
+/// (these heads keep profiles for a minute).
+async fn served_within_a_second(
+    api: &Api,
+    path: &str,
+    token: &str,
+    check: impl Fn(u16, &serde_json::Value) -> bool,
+) -> Duration {
+    let started = Instant::now();
+    eventually(
+        "the change to reach the other head",
+        Duration::from_secs(1),
+        || async {
+            let (status, body) = api.get(path, Some(token)).await;
+            check(status, &body).then_some(())
+        },
+    )
+    .await;
+    started.elapsed()
+}
+
+/// `PUT /v1/profile` with `If-Match`.
+async fn rename(api: &Api, token: &str, if_match: &str, name: &str) -> (u16, serde_json::Value) {
+    let response = api
+        .http
+        .put(format!("{}/v1/profile", api.base))
+        .bearer_auth(token)
+        .header("if-match", if_match)
+        .json(&json!({ "display_name": name }))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn profile_changes_reach_every_heads_cache_through_the_bus() {
+    let Some(mut deployment) = Deployment::new().await else {
+        return;
+    };
+    let (_auth, auth_api) = deployment.start(ServiceKind::Auth, None).await;
+    let long_cache = |c: &mut guildhall_config::Config| c.head.profile_cache_ttl_ms = 60_000;
+    let (_head_a, a) = deployment
+        .start_tuned(ServiceKind::Head, Some(&auth_api.base), long_cache)
+        .await;
+    let (_head_b, b) = deployment
+        .start_tuned(ServiceKind::Head, Some(&auth_api.base), long_cache)
+        .await;
+
+    // B caches the guest's profile...
+    let guest = a.guest(Some("Ace")).await;
+    let t = token(&guest);
+    let (_, seen) = b.get("/v1/profile", Some(t)).await;
+    assert_eq!(
+        (seen["display_name"].as_str(), seen["version"].as_i64()),
+        (Some("Ace"), Some(1))
+    );
+    // ...A renames it...
+    assert_eq!(rename(&a, t, "\"1\"", "Dorothy").await.0, 200);
+    // ...and B serves the new name well before its copy would expire.
+    let took = served_within_a_second(&b, "/v1/profile", t, |status, body| {
+        status == 200 && body["display_name"] == "Dorothy" && body["version"] == 2
+    })
+    .await;
+    println!("a rename on head A reached head B's cache after {took:?}");
+    // A conditional write with the old version fails on B too, naming the current one.
+    let (status, body) = rename(&b, t, "\"1\"", "Ace Again").await;
+    assert_eq!(
+        (status, &body["profile"]["version"]),
+        (409, &json!(2)),
+        "{body}"
+    );
+
+    // An upgrade through B changes the kind; A (which cached its own rename) follows.
+    let upgraded = b
+        .post(
+            "/v1/accounts",
+            Some(t),
+            json!({"username": "acemcshane", "password": "seven of them", "email": "ace@example.com"}),
+        )
+        .await;
+    assert_eq!(upgraded.0, 201, "{}", upgraded.1);
+    let account = token(&upgraded.1);
+    served_within_a_second(&a, "/v1/profile", account, |status, body| {
+        status == 200 && body["kind"] == "account" && body["version"] == 3
+    })
+    .await;
+
+    // An import rolled back by the CLI disappears from every head's cache at once.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("legacy.csv");
+    std::fs::write(&csv, "legacy_id,display_name,created_at\ng-77,Sophie,\n").unwrap();
+    let out = deployment.cli(&["import", "guest-profiles", csv.to_str().unwrap()]);
+    let batch = out
+        .split_whitespace()
+        .find(|w| w.starts_with("import-"))
+        .expect("a batch id")
+        .to_owned();
+    let imported = uuid::Uuid::new_v5(&guildhall_head::import::LEGACY_NAMESPACE, b"g-77");
+    let path = format!("/v1/users/{imported}/profile");
+    for head in [&a, &b] {
+        let (status, body) = head.get(&path, Some(account)).await;
+        assert_eq!(
+            (status, body["display_name"].as_str()),
+            (200, Some("Sophie"))
+        );
+    }
+    deployment.cli(&["import", "rollback", &batch]);
+    for head in [&a, &b] {
+        served_within_a_second(head, &path, account, |status, body| {
+            status == 404 && body["error"]["code"] == "user_not_found"
+        })
+        .await;
+    }
+}

@@ -1,5 +1,7 @@
 //! Profiles: the caller's own, and other users' public ones.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -15,7 +17,7 @@ use crate::profiles::{Profile, Update};
 use crate::{Bearer, Head, HeadError};
 
 /// A profile with its version as an ETag, for `If-Match`.
-fn with_etag(profile: Profile) -> Response {
+fn with_etag(profile: &Profile) -> Response {
     let etag = HeaderValue::from_str(&format!("\"{}\"", profile.version))
         .expect("digits are a valid header");
     let mut response = Json(profile).into_response();
@@ -48,13 +50,15 @@ pub async fn show(State(head): State<Head>, bearer: Bearer) -> Result<Response, 
         None => {
             let name = DisplayName::parse(&format!("Player-{}", &user.simple().to_string()[..6]))
                 .map_err(HeadError::InvalidDisplayName)?;
-            head.profiles
-                .create(user, &name, bearer.claims.kind.as_str(), now_unix())
-                .await
-                .map_err(HeadError::from)?
+            Arc::new(
+                head.profiles
+                    .create(user, &name, bearer.claims.kind.as_str(), now_unix())
+                    .await
+                    .map_err(HeadError::from)?,
+            )
         }
     };
-    Ok(with_etag(profile))
+    Ok(with_etag(&profile))
 }
 
 /// The new display name.
@@ -122,7 +126,7 @@ pub async fn update(
         .await
         .map_err(HeadError::from)?
     {
-        Update::Done(profile) => Ok(with_etag(profile)),
+        Update::Done(profile) => Ok(with_etag(&profile)),
         Update::Conflict(current) => Err(HeadError::VersionConflict {
             current: Box::new(serde_json::to_value(current).expect("profiles serialize")),
         }
@@ -188,9 +192,9 @@ pub async fn public(
         .ok_or(HeadError::UserNotFound)?;
     Ok(ApiJson(PublicProfile {
         user_id: profile.user_id,
-        display_name: profile.display_name,
-        kind: profile.kind,
-        created_at: profile.created_at,
+        display_name: profile.display_name.clone(),
+        kind: profile.kind.clone(),
+        created_at: profile.created_at.clone(),
     }))
 }
 

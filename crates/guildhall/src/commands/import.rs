@@ -81,6 +81,12 @@ pub async fn rollback(batch: &str, args: ConfigArgs) -> anyhow::Result<ExitCode>
         .await?;
     store.close().await;
     println!("removed {removed} profiles of batch {batch}");
+    if removed > 0 {
+        // Running heads drop their cached profiles at once where they share this bus
+        // (Redis); otherwise theirs expire within head.profile_cache_ttl_ms.
+        let bus = guildhall_bus::connect(&config.bus.url, &config.bus.key_prefix).await?;
+        guildhall_head::announce_profiles_changed(&bus).await?;
+    }
     Ok(if removed == 0 {
         eprintln!("guildhall: no profiles belong to batch {batch}");
         ExitCode::from(1)
