@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use axum::extract::{FromRef, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
@@ -90,9 +90,20 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 fn answer(answer: Answer) -> Response {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     match answer.body {
-        Some(body) => (status, Json(body)).into_response(),
+        Some(body) => (status, json_text(body)).into_response(),
         None => status.into_response(),
     }
+}
+
+/// A body that is JSON text already.
+fn json_text(body: Vec<u8>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
 }
 
 /// Parses a character id; anything else is as unknown as a missing character.
@@ -145,12 +156,12 @@ async fn show(
     State(api): State<Api>,
     bearer: Bearer,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        api.players
-            .get(bearer.claims.sub, character_id(&id)?)
-            .await?,
-    ))
+) -> Result<Response, ApiError> {
+    let body = api
+        .players
+        .get(bearer.claims.sub, character_id(&id)?)
+        .await?;
+    Ok(json_text(body).into_response())
 }
 
 /// Applies one intent.

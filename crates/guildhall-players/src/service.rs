@@ -3,10 +3,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use guildhall_characters::{Character, Intent, NewCharacter};
+use guildhall_characters::{
+    Abilities, Armor, Character, Class, Currency, Derived, Intent, NewCharacter, Race, Weapon,
+};
 use guildhall_config::{PlayersConfig, WriteMode};
 use guildhall_names::DisplayName;
 use guildhall_tokens::now_unix;
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::PlayersError;
@@ -18,11 +21,11 @@ use crate::store::PlayersStore;
 /// create finds the character its first attempt made.
 const CREATE_NAMESPACE: Uuid = Uuid::from_u128(0x6775_696c_6468_616c_6c2d_6368_6172_7321);
 
-/// An answer: status and JSON body (`None` for 204).
+/// An answer: status and JSON body (`None` for 204), serialized once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
     pub status: u16,
-    pub body: Option<serde_json::Value>,
+    pub body: Option<Vec<u8>>,
 }
 
 /// The players service of one process.
@@ -34,16 +37,74 @@ pub struct Players {
     pub(crate) ownership: Ownership,
 }
 
-/// A character as clients see it: state, derived stats, RFC 3339 timestamps.
-pub fn view(character: &Character) -> serde_json::Value {
-    let mut value =
-        serde_json::to_value(guildhall_characters::view(character)).expect("views serialize");
-    for key in ["created_at", "updated_at"] {
-        if let Some(unix) = value.get(key).and_then(serde_json::Value::as_i64) {
-            value[key] = guildhall_auth::api::rfc3339(unix).into();
+/// A character as clients see it: every stored field, the derived stats under `derived`,
+/// and the times in RFC 3339. It mirrors [`Character`] field by field (a test holds the
+/// two together) so that an answer is serialized straight to bytes, without building a
+/// `serde_json::Value` first.
+#[derive(Serialize)]
+struct ClientView<'a> {
+    id: Uuid,
+    owner: Uuid,
+    name: &'a str,
+    race: &'a Race,
+    class: &'a Class,
+    level: u8,
+    abilities: &'a Abilities,
+    max_hp: i32,
+    hp: i32,
+    temp_hp: i32,
+    armor: &'a Option<Armor>,
+    shield: bool,
+    weapon: &'a Option<Weapon>,
+    currency: &'a Currency,
+    version: i64,
+    created_at: String,
+    updated_at: String,
+    derived: Derived,
+}
+
+impl<'a> ClientView<'a> {
+    fn of(c: &'a Character) -> Self {
+        Self {
+            id: c.id,
+            owner: c.owner,
+            name: &c.name,
+            race: &c.race,
+            class: &c.class,
+            level: c.level,
+            abilities: &c.abilities,
+            max_hp: c.max_hp,
+            hp: c.hp,
+            temp_hp: c.temp_hp,
+            armor: &c.armor,
+            shield: c.shield,
+            weapon: &c.weapon,
+            currency: &c.currency,
+            version: c.version,
+            created_at: guildhall_auth::api::rfc3339(c.created_at),
+            updated_at: guildhall_auth::api::rfc3339(c.updated_at),
+            derived: guildhall_characters::derive(c),
         }
     }
-    value
+}
+
+/// The first answer to a request, given again for a retry with the same key.
+fn replay(answer: &Remembered) -> Answer {
+    Answer {
+        status: answer.status,
+        body: (answer.status != 204)
+            .then(|| serde_json::to_vec(&answer.body).expect("values serialize")),
+    }
+}
+
+/// A character as clients see it, as JSON text.
+pub fn view(character: &Character) -> Vec<u8> {
+    serde_json::to_vec(&ClientView::of(character)).expect("views serialize")
+}
+
+/// A character as clients see it, as a JSON value (lists, conflicts, remembered answers).
+pub fn view_value(character: &Character) -> serde_json::Value {
+    serde_json::to_value(ClientView::of(character)).expect("views serialize")
 }
 
 impl Players {
@@ -143,10 +204,7 @@ impl Players {
         if let Slot::Loaded(entry) = &*guard {
             // Only a retry of the same create can land on an existing id.
             return match key.and_then(|k| entry.remembered(k)) {
-                Some(answer) if entry.character.owner == owner => Ok(Answer {
-                    status: answer.status,
-                    body: Some(answer.body.clone()),
-                }),
+                Some(answer) if entry.character.owner == owner => Ok(replay(answer)),
                 _ => Err(PlayersError::InvalidRequest(
                     "this Idempotency-Key was used for another request".into(),
                 )),
@@ -173,7 +231,7 @@ impl Players {
                 Remembered {
                     key: key.to_owned(),
                     status: 201,
-                    body: body.clone(),
+                    body: view_value(&entry.character),
                 },
                 self.config.idempotency_keys_per_character,
             );
@@ -219,10 +277,11 @@ impl Players {
             .map(|(c, _)| c)
             .collect();
         live.sort_by_key(|c| (c.created_at, c.id));
-        Ok(live.iter().map(view).collect())
+        Ok(live.iter().map(view_value).collect())
     }
 
-    pub async fn get(&self, owner: Uuid, id: Uuid) -> Result<serde_json::Value, PlayersError> {
+    /// One character as JSON text.
+    pub async fn get(&self, owner: Uuid, id: Uuid) -> Result<Vec<u8>, PlayersError> {
         self.ownership.ensure(self, owner).await?;
         let (_slot, mut guard) = self.locked(id).await?;
         match &mut *guard {
@@ -260,15 +319,12 @@ impl Players {
         }
         if let Some(answer) = key.and_then(|k| current.remembered(k)) {
             metrics::counter!("players_idempotent_replays_total").increment(1);
-            return Ok(Answer {
-                status: answer.status,
-                body: (answer.status != 204).then(|| answer.body.clone()),
-            });
+            return Ok(replay(answer));
         }
         if current.character.version != expected_version {
             metrics::counter!("players_version_conflicts_total").increment(1);
             return Err(PlayersError::VersionConflict {
-                current: Box::new(view(&current.character)),
+                current: Box::new(view_value(&current.character)),
             });
         }
         let now = now_unix();
@@ -295,7 +351,10 @@ impl Players {
             }
         };
         if let Some(key) = key {
-            let body = answer.body.clone().unwrap_or(serde_json::Value::Null);
+            let body = match answer.body {
+                Some(_) => view_value(&next.character),
+                None => serde_json::Value::Null,
+            };
             next.remember(
                 Remembered {
                     key: key.to_owned(),
@@ -347,5 +406,49 @@ impl Players {
         self.cache.note_owner(owner, id);
         *guard = Slot::Loaded(entry);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The view as the rules crate builds it, times formatted: what [`ClientView`] mirrors.
+    fn reference(character: &Character) -> serde_json::Value {
+        let mut value = serde_json::to_value(guildhall_characters::view(character)).unwrap();
+        for key in ["created_at", "updated_at"] {
+            let unix = value[key].as_i64().unwrap();
+            value[key] = guildhall_auth::api::rfc3339(unix).into();
+        }
+        value
+    }
+
+    #[test]
+    fn the_client_view_has_every_field_of_the_rules_view() {
+        let new: NewCharacter = serde_json::from_value(json!({
+            "name": "Tordek", "race": "dwarf", "class": "fighter", "generation": "standard_array",
+            "abilities": {"str": 15, "dex": 12, "con": 14, "int": 8, "wis": 13, "cha": 10}
+        }))
+        .unwrap();
+        let bare = guildhall_characters::create(Uuid::now_v7(), Uuid::now_v7(), new, 1_700_000_000)
+            .unwrap();
+        let mut equipped = bare.clone();
+        for intent in [
+            json!({"intent": "equip_armor", "armor": "chain_mail"}),
+            json!({"intent": "equip_weapon", "weapon": "longsword"}),
+            json!({"intent": "temp_hp", "amount": 5}),
+        ] {
+            let intent: Intent = serde_json::from_value(intent).unwrap();
+            equipped = guildhall_characters::apply(&equipped, &intent, 1_700_000_100).unwrap();
+        }
+        for character in [&bare, &equipped] {
+            let expected = reference(character);
+            assert_eq!(view_value(character), expected);
+            let text: serde_json::Value = serde_json::from_slice(&view(character)).unwrap();
+            assert_eq!(text, expected);
+        }
+        assert_eq!(reference(&equipped)["armor"], "chain_mail");
+        assert_eq!(reference(&equipped)["updated_at"], "2023-11-14T22:15:00Z");
     }
 }
