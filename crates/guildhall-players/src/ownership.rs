@@ -61,16 +61,27 @@ impl Ownership {
     }
 
     /// Whether this instance may change `owner`'s characters right now (checked again under
-    /// each character's lock, so a release in progress stops writes at once).
+    /// each character's lock, so a release in progress stops writes at once). A refusal is
+    /// logged and counted by reason (`players_writes_refused_total`): the client gets 503
+    /// and retries, and an operator can tell a shutdown or a hand-over from a lease that
+    /// ran out under load.
     pub fn may_write(&self, owner: Uuid) -> bool {
-        !self.is_stopping()
-            && !self.releasing.lock().unwrap().contains(&owner)
-            && self
-                .held
-                .lock()
-                .unwrap()
-                .get(&owner)
-                .is_some_and(|until| *until > Instant::now())
+        let refusal = if self.is_stopping() {
+            Some("stopping")
+        } else if self.releasing.lock().unwrap().contains(&owner) {
+            Some("releasing")
+        } else {
+            match self.held.lock().unwrap().get(&owner) {
+                None => Some("not_held"),
+                Some(until) if *until <= Instant::now() => Some("lease_expired"),
+                Some(_) => None,
+            }
+        };
+        if let Some(reason) = refusal {
+            metrics::counter!("players_writes_refused_total", "reason" => reason).increment(1);
+            tracing::info!(%owner, reason, "refusing a write: this instance may not change the user now");
+        }
+        refusal.is_none()
     }
 
     /// Stops writes and lease taking for good (shutdown). Requests in progress answer
@@ -89,7 +100,11 @@ impl Ownership {
         if self.is_stopping() {
             return Err(PlayersError::Unavailable);
         }
-        let fresh_enough = Instant::now() + self.ttl / 4;
+        // Renewals run every third of the lifetime, so a healthy lease has at least two
+        // thirds left. Asking for half leaves the request time to reach its write before
+        // `may_write` looks again; with a quarter, a slow database load in between could
+        // outlast the lease and answer 503 for no other reason.
+        let fresh_enough = Instant::now() + self.ttl / 2;
         if self
             .held
             .lock()
@@ -231,5 +246,29 @@ impl Ownership {
         if let Err(err) = players.store.release_leases(&self.instance, None).await {
             tracing::warn!(%err, "releasing leases at shutdown failed; they will expire");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn writes_need_a_live_lease_no_hand_over_and_no_shutdown() {
+        let bus = guildhall_bus::connect("memory://", "").await.unwrap();
+        let ownership = Ownership::new(Duration::from_secs(5), bus);
+        let owner = Uuid::now_v7();
+        assert!(!ownership.may_write(owner), "never leased");
+        let later = Instant::now() + Duration::from_secs(60);
+        ownership.held.lock().unwrap().insert(owner, later);
+        assert!(ownership.may_write(owner));
+        ownership.releasing.lock().unwrap().insert(owner);
+        assert!(!ownership.may_write(owner), "being handed over");
+        ownership.releasing.lock().unwrap().clear();
+        ownership.held.lock().unwrap().insert(owner, Instant::now());
+        assert!(!ownership.may_write(owner), "the lease ran out");
+        ownership.held.lock().unwrap().insert(owner, later);
+        ownership.stop();
+        assert!(!ownership.may_write(owner), "shutting down");
     }
 }
