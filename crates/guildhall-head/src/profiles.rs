@@ -81,7 +81,7 @@ impl ProfileStore {
     }
 
     /// Profiles with a cache whose entries live at most `ttl` (zero: no cache), kept
-    /// coherent with the other head instances through `bus` until the bus goes away.
+    /// coherent with the other head instances through `bus` until `shutdown`.
     pub async fn cached(
         store: Store,
         bus: SharedBus,
