@@ -39,6 +39,17 @@ struct Slot {
     expires: Instant,
 }
 
+impl Slot {
+    /// No profile and no floor yet.
+    fn empty(expires: Instant) -> Self {
+        Slot {
+            profile: None,
+            floor: 0,
+            expires,
+        }
+    }
+}
+
 /// Where a load began: compared when its row is offered, to refuse rows that a change
 /// announced in the meantime may have made stale.
 #[derive(Debug, Clone, Copy)]
@@ -82,8 +93,12 @@ impl ProfileCache {
             .get(&user)
             .filter(|slot| slot.expires > now)
             .and_then(|slot| slot.profile.clone());
-        metrics::counter!("head_profile_cache_total", "outcome" => if hit.is_some() { "hit" } else { "miss" })
-            .increment(1);
+        // Literal labels: the macro then uses a static key, with nothing built per read.
+        match hit {
+            Some(_) => metrics::counter!("head_profile_cache_total", "outcome" => "hit"),
+            None => metrics::counter!("head_profile_cache_total", "outcome" => "miss"),
+        }
+        .increment(1);
         hit
     }
 
@@ -128,11 +143,7 @@ impl ProfileCache {
                 slots.clear();
             }
         }
-        let slot = slots.entry(profile.user_id).or_insert(Slot {
-            profile: None,
-            floor: 0,
-            expires,
-        });
+        let slot = slots.entry(profile.user_id).or_insert(Slot::empty(expires));
         if profile.version < slot.floor {
             return;
         }
@@ -155,11 +166,7 @@ impl ProfileCache {
         }
         let expires = Instant::now() + self.ttl;
         let mut slots = self.slots.lock().unwrap();
-        let slot = slots.entry(user).or_insert(Slot {
-            profile: None,
-            floor: 0,
-            expires,
-        });
+        let slot = slots.entry(user).or_insert(Slot::empty(expires));
         slot.floor = slot.floor.max(version);
         if slot
             .profile

@@ -221,10 +221,10 @@ impl Store {
     /// background tasks; `None` on PostgreSQL, which needs none. Left to SQLite, the
     /// commit that fills the WAL to 1,000 pages runs the checkpoint itself, with the page
     /// copies and the fsync, while it holds the write lock and every queued writer waits
-    /// behind it: a stall of several milliseconds a few times a second under load. A passive checkpoint from another connection
-    /// takes no write lock, so writers go on appending while it copies. If this future is
-    /// not running (a CLI command, a test store), commits still checkpoint at
-    /// [`WAL_BACKSTOP_PAGES`].
+    /// behind it: a stall of several milliseconds a few times a second under load. A
+    /// passive checkpoint from another connection takes no write lock, so writers go on
+    /// appending while it copies. If this future is not running (a CLI command, a test
+    /// store), commits still checkpoint at [`WAL_BACKSTOP_PAGES`].
     pub fn checkpoints(
         &self,
         shutdown: tokio_util::sync::CancellationToken,
