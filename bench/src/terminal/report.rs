@@ -117,7 +117,17 @@ fn side_row(round: &Round, name: &str, side: &Side) {
             host_kib,
         } => (
             *gateway_kib,
-            format!("gateway RSS; game host +{host_kib:.0} KiB/game"),
+            if *host_kib >= 0.0 {
+                format!("gateway RSS; game host +{host_kib:.0} KiB/game")
+            } else {
+                // `up` runs auth in the game host's process: memory Argon2 freed after
+                // the setup's registrations can outweigh what the games took.
+                format!(
+                    "gateway RSS; game host's process shrank {:.0} KiB/game (auth freed \
+                     memory), games not measurable",
+                    -host_kib
+                )
+            },
         ),
         Memory::Sshd {
             rss_kib,
@@ -338,14 +348,18 @@ pub fn summary(args: &TerminalArgs, rounds: &[Round], spectators: Option<&Specta
         else {
             continue;
         };
+        let with_host = if *host_kib >= 0.0 {
+            format!("{:.2}x", (gateway_kib + host_kib) / pss_kib)
+        } else {
+            "not measurable".to_owned()
+        };
         println!(
             "  {:>5} sessions: memory per session {:.2}x sshd's PSS ({:.2}x its RSS; gateway + \
-             game host {:.2}x its PSS); handshake p50 {:.2}x, p95 {:.2}x; key exchange p50 \
+             game host {with_host} its PSS); handshake p50 {:.2}x, p95 {:.2}x; key exchange p50 \
              {:.2}x; echo p99 {:.2}x, added echo p99 {:.3} ms vs sshd's {:.3} ms",
             round.sessions,
             gateway_kib / pss_kib,
             gateway_kib / rss_kib,
-            (gateway_kib + host_kib) / pss_kib,
             ms(&ours.probes.handshake, 0.5) / ms(&sshd.probes.handshake, 0.5),
             ms(&ours.probes.handshake, 0.95) / ms(&sshd.probes.handshake, 0.95),
             ms(&ours.probes.kex, 0.5) / ms(&sshd.probes.kex, 0.5),
