@@ -148,7 +148,11 @@ async fn measure_round(args: &TerminalArgs, up: &Up, n: usize) -> anyhow::Result
     let (ttys, direct) = sessions::type_into(ttys, pace, duration).await;
     let direct_cpu = cpu.close();
     drop(ttys);
-    println!("    direct PTYs done");
+    println!(
+        "    direct PTYs done; echoes over {} ms by second of the window: {:?}",
+        sessions::SLOW_ECHO.as_millis(),
+        direct.slow_per_second
+    );
 
     let guildhall = measure_guildhall(args, up, n)
         .await

@@ -162,13 +162,16 @@ fn side_row(round: &Round, name: &str, side: &Side) {
 /// How opening, typing and probing went, as a subject finishes.
 pub fn progress(name: &str, side: &Side) {
     println!(
-        "    {name}: opened in {:.1} s ({}), attached {} ({}); typing: {}; probes: {}",
+        "    {name}: opened in {:.1} s ({}), attached {} ({}); typing: {}; probes: {}; echoes \
+         over {} ms by second of the window: {:?}",
         side.open_secs,
         side.open_failures.describe(),
         side.attached,
         side.attach_failures.describe(),
         side.echo.failures.describe(),
         side.probes.failures.describe(),
+        super::sessions::SLOW_ECHO.as_millis(),
+        side.echo.slow_per_second,
     );
 }
 

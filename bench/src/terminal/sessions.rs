@@ -205,7 +205,13 @@ pub async fn open_direct(program: &str, count: usize) -> anyhow::Result<Vec<Tty>
 pub struct Echo {
     pub latency: Hist,
     pub failures: Failures,
+    /// Echoes slower than [`SLOW_ECHO`], per second of the window (by when the key was
+    /// sent): tells a steady tail from a stall that hit every session at once.
+    pub slow_per_second: Vec<u32>,
 }
+
+/// An echo this slow counts towards [`Echo::slow_per_second`].
+pub const SLOW_ECHO: Duration = Duration::from_millis(5);
 
 /// Every terminal types one key every `pace` (their phases spread evenly over it) for
 /// `duration`, one key in flight each; returns the terminals still working.
@@ -221,15 +227,22 @@ pub async fn type_into(ttys: Vec<Tty>, pace: Duration, duration: Duration) -> (V
     let mut echo = Echo {
         latency: hist(),
         failures: Failures::default(),
+        slow_per_second: vec![0; duration.as_secs_f64().ceil() as usize],
     };
     let mut kept = Vec::new();
     while let Some(done) = typing.join_next().await {
-        let (tty, latency, result) = match done {
+        let (tty, latency, slow, result) = match done {
             Ok(done) => done,
             Err(panic) => std::panic::resume_unwind(panic.into_panic()),
         };
         // Merging histograms of the same bounds cannot fail.
         let _ = echo.latency.add(&latency);
+        for sent in slow {
+            let second = (sent - start).as_secs() as usize;
+            if let Some(count) = echo.slow_per_second.get_mut(second) {
+                *count += 1;
+            }
+        }
         match result {
             Ok(()) => kept.push(tty),
             Err(error) => echo.failures.add(&error),
@@ -243,8 +256,9 @@ async fn type_keys(
     first: tokio::time::Instant,
     pace: Duration,
     deadline: tokio::time::Instant,
-) -> (Tty, Hist, anyhow::Result<()>) {
+) -> (Tty, Hist, Vec<tokio::time::Instant>, anyhow::Result<()>) {
     let mut latency = hist();
+    let mut slow = Vec::new();
     let mut typed: u64 = 0;
     let mut next = first;
     let result = async {
@@ -255,9 +269,14 @@ async fn type_keys(
             }
             let key = b'a' + (typed % 26) as u8;
             let sent = Instant::now();
+            let sent_at = tokio::time::Instant::now();
             tty.send(&[key]).await?;
             tty.wait_for(&[key], STEP_TIMEOUT).await?;
-            record(&mut latency, sent.elapsed());
+            let took = sent.elapsed();
+            record(&mut latency, took);
+            if took >= SLOW_ECHO {
+                slow.push(sent_at);
+            }
             typed += 1;
             if typed.is_multiple_of(KEYS_PER_LINE) {
                 tty.sync(typed, STEP_TIMEOUT).await?;
@@ -272,7 +291,7 @@ async fn type_keys(
         }
     }
     .await;
-    (tty, latency, result)
+    (tty, latency, slow, result)
 }
 
 /// New connections made one at a time while the sessions are held.
