@@ -8,6 +8,8 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::trace::TraceContextExt as _;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -89,6 +91,8 @@ fn route_metrics(method: &'static str, route: &str, status: &'static str) -> Han
 }
 
 /// Runs the request inside a span whose parent is the caller's `traceparent`, if any.
+/// Without an exporter the span serves logs only, and the caller's trace context is made
+/// current as it came, so the calls this request makes carry it on.
 pub async fn http_trace(request: Request, next: Next) -> Response {
     let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
         propagator.extract(&opentelemetry_http::HeaderExtractor(request.headers()))
@@ -96,15 +100,24 @@ pub async fn http_trace(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned());
+        .map(MatchedPath::as_str);
     let span = tracing::info_span!(
         "http_request",
         method = %request.method(),
-        route = route.as_deref().unwrap_or("unmatched"),
+        route = route.unwrap_or("unmatched"),
         status = tracing::field::Empty,
     );
-    let _ = span.set_parent(parent);
-    let response = next.run(request).instrument(span.clone()).await;
+    let response = if crate::exporting() {
+        let _ = span.set_parent(parent);
+        next.run(request).instrument(span.clone()).await
+    } else if parent.span().span_context().is_valid() {
+        next.run(request)
+            .instrument(span.clone())
+            .with_context(parent)
+            .await
+    } else {
+        next.run(request).instrument(span.clone()).await
+    };
     span.record("status", response.status().as_u16());
     if response.status().is_server_error() {
         span.in_scope(|| tracing::warn!(status = response.status().as_u16(), "request failed"));

@@ -3,10 +3,13 @@
 //! - Logs: `tracing` events as one JSON object per line on stderr (or pretty text).
 //! - Metrics: one process-wide Prometheus recorder; [`metrics_handle`] renders `/metrics`.
 //!   [`http_metrics`] records request count, latency histogram and status class per route.
-//! - Traces: every span is an OpenTelemetry span. Incoming `traceparent` headers become the
-//!   parent of the request span ([`http_trace`]); [`inject_trace_context`] writes the
-//!   current context into outgoing requests. Spans are exported over OTLP/HTTP only when an
-//!   endpoint is configured (`OTEL_EXPORTER_OTLP_ENDPOINT`).
+//! - Traces: with an OTLP endpoint configured (`OTEL_EXPORTER_OTLP_ENDPOINT`), every span
+//!   is an OpenTelemetry span exported over OTLP/HTTP; an incoming `traceparent` becomes
+//!   the parent of the request span ([`http_trace`]), and [`inject_trace_context`] writes
+//!   that span's context into outgoing requests. Without an endpoint no span is recorded
+//!   for traces (nothing would read it): the caller's trace context passes through
+//!   unchanged to the calls a request makes, so a downstream service that does export
+//!   still joins the caller's trace.
 
 mod http_layer;
 mod propagation;
@@ -35,6 +38,14 @@ const TICK_BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01,
     0.02, 0.05, 0.1,
 ];
+
+/// Whether spans are recorded as OpenTelemetry spans (an OTLP endpoint is configured),
+/// as decided by the first [`init`] of the process.
+static EXPORTING: OnceLock<bool> = OnceLock::new();
+
+pub(crate) fn exporting() -> bool {
+    EXPORTING.get().copied().unwrap_or(false)
+}
 
 /// Flushes exported spans when dropped; keep it alive for the life of the process.
 #[derive(Debug)]
@@ -79,6 +90,7 @@ pub fn init(config: &TelemetryConfig, service: &str) -> anyhow::Result<Telemetry
     let tracer = provider.tracer("guildhall");
     opentelemetry::global::set_tracer_provider(provider.clone());
 
+    let exporting = !config.otlp_endpoint.is_empty();
     let filter = EnvFilter::try_new(&config.log_filter)?;
     let fmt = match config.log_format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
@@ -91,23 +103,30 @@ pub fn init(config: &TelemetryConfig, service: &str) -> anyhow::Result<Telemetry
             .with_writer(std::io::stderr)
             .boxed(),
     };
-    // The log filter applies to logs only: request spans must exist for trace context to
-    // propagate even when logs are quiet. A second init in one process (tests, benchmarks)
-    // keeps the first subscriber.
-    let _ = tracing_subscriber::registry()
+    // The log filter applies to logs only: when exporting, request spans exist whatever
+    // the log level. Without an exporter the OpenTelemetry layer is left out: building,
+    // entering and ending an OpenTelemetry span per request was about 15% of a loaded
+    // service's CPU, for spans nobody receives. A second init in one process (tests,
+    // benchmarks) keeps the first subscriber, and the first decision.
+    let otel = exporting.then(|| {
+        tracing_opentelemetry::layer()
+            .with_tracer(tracer)
+            // Per span, these would read the clock on every poll (busy and idle time) and
+            // attach the source location and worker thread, which say nothing about an
+            // async request: about a third of the layer's cost.
+            .with_tracked_inactivity(false)
+            .with_location(false)
+            .with_threads(false)
+            .with_filter(LevelFilter::INFO)
+    });
+    if tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
-        .with(
-            tracing_opentelemetry::layer()
-                .with_tracer(tracer)
-                // Per span, these would read the clock on every poll (busy and idle
-                // time) and attach the source location and worker thread, which say
-                // nothing about an async request: about a third of the layer's cost.
-                .with_tracked_inactivity(false)
-                .with_location(false)
-                .with_threads(false)
-                .with_filter(LevelFilter::INFO),
-        )
-        .try_init();
+        .with(otel)
+        .try_init()
+        .is_ok()
+    {
+        let _ = EXPORTING.set(exporting);
+    }
     Ok(TelemetryGuard { provider })
 }
 
