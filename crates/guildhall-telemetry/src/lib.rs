@@ -108,23 +108,27 @@ pub fn init(config: &TelemetryConfig, service: &str) -> anyhow::Result<Telemetry
     // entering and ending an OpenTelemetry span per request was about 15% of a loaded
     // service's CPU, for spans nobody receives. A second init in one process (tests,
     // benchmarks) keeps the first subscriber, and the first decision.
-    let otel = exporting.then(|| {
-        tracing_opentelemetry::layer()
-            .with_tracer(tracer)
-            // Per span, these would read the clock on every poll (busy and idle time) and
-            // attach the source location and worker thread, which say nothing about an
-            // async request: about a third of the layer's cost.
-            .with_tracked_inactivity(false)
-            .with_location(false)
-            .with_threads(false)
-            .with_filter(LevelFilter::INFO)
-    });
-    if tracing_subscriber::registry()
-        .with(fmt.with_filter(filter))
-        .with(otel)
+    // Not an `Option` layer: a `None` layer declares interest in every callsite, which
+    // would turn every filtered-out span and event into a runtime check (and a span in the
+    // registry).
+    let logs = tracing_subscriber::registry().with(fmt.with_filter(filter));
+    let installed = if exporting {
+        logs.with(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                // Per span, these would read the clock on every poll (busy and idle
+                // time) and attach the source location and worker thread, which say
+                // nothing about an async request: about a third of the layer's cost.
+                .with_tracked_inactivity(false)
+                .with_location(false)
+                .with_threads(false)
+                .with_filter(LevelFilter::INFO),
+        )
         .try_init()
-        .is_ok()
-    {
+    } else {
+        logs.try_init()
+    };
+    if installed.is_ok() {
         let _ = EXPORTING.set(exporting);
     }
     Ok(TelemetryGuard { provider })
