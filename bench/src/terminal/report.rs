@@ -47,6 +47,13 @@ pub enum Memory {
     },
 }
 
+/// The games' share of the `up` process's growth, when it can be told: `up` also runs
+/// auth, and memory Argon2 freed after the setup's registrations can outweigh what the
+/// games took, leaving the process smaller than before they started.
+fn games_kib(host_kib: f64) -> Option<f64> {
+    (host_kib >= 0.0).then_some(host_kib)
+}
+
 pub struct Round {
     pub sessions: usize,
     pub direct: Echo,
@@ -117,16 +124,13 @@ fn side_row(round: &Round, name: &str, side: &Side) {
             host_kib,
         } => (
             *gateway_kib,
-            if *host_kib >= 0.0 {
-                format!("gateway RSS; game host +{host_kib:.0} KiB/game")
-            } else {
-                // `up` runs auth in the game host's process: memory Argon2 freed after
-                // the setup's registrations can outweigh what the games took.
-                format!(
+            match games_kib(*host_kib) {
+                Some(kib) => format!("gateway RSS; game host +{kib:.0} KiB/game"),
+                None => format!(
                     "gateway RSS; game host's process shrank {:.0} KiB/game (auth freed \
                      memory), games not measurable",
                     -host_kib
-                )
+                ),
             },
         ),
         Memory::Sshd {
@@ -351,10 +355,9 @@ pub fn summary(args: &TerminalArgs, rounds: &[Round], spectators: Option<&Specta
         else {
             continue;
         };
-        let with_host = if *host_kib >= 0.0 {
-            format!("{:.2}x", (gateway_kib + host_kib) / pss_kib)
-        } else {
-            "not measurable".to_owned()
+        let with_host = match games_kib(*host_kib) {
+            Some(kib) => format!("{:.2}x", (gateway_kib + kib) / pss_kib),
+            None => "not measurable".to_owned(),
         };
         println!(
             "  {:>5} sessions: memory per session {:.2}x sshd's PSS ({:.2}x its RSS; gateway + \

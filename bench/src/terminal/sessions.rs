@@ -268,14 +268,13 @@ async fn type_keys(
                 return Ok(());
             }
             let key = b'a' + (typed % 26) as u8;
-            let sent = Instant::now();
-            let sent_at = tokio::time::Instant::now();
+            let sent = tokio::time::Instant::now();
             tty.send(&[key]).await?;
             tty.wait_for(&[key], STEP_TIMEOUT).await?;
             let took = sent.elapsed();
             record(&mut latency, took);
             if took >= SLOW_ECHO {
-                slow.push(sent_at);
+                slow.push(sent);
             }
             typed += 1;
             if typed.is_multiple_of(KEYS_PER_LINE) {

@@ -107,16 +107,14 @@ pub async fn http_trace(request: Request, next: Next) -> Response {
         route = route.unwrap_or("unmatched"),
         status = tracing::field::Empty,
     );
+    let handled = next.run(request).instrument(span.clone());
     let response = if crate::exporting() {
         let _ = span.set_parent(parent);
-        next.run(request).instrument(span.clone()).await
+        handled.await
     } else if parent.span().span_context().is_valid() {
-        next.run(request)
-            .instrument(span.clone())
-            .with_context(parent)
-            .await
+        handled.with_context(parent).await
     } else {
-        next.run(request).instrument(span.clone()).await
+        handled.await
     };
     span.record("status", response.status().as_u16());
     if response.status().is_server_error() {

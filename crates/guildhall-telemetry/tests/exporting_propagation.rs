@@ -5,8 +5,9 @@
 
 use axum::Router;
 use axum::routing::get;
-use guildhall_config::TelemetryConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod common;
 
 /// What an outgoing call made while serving the request would carry.
 async fn outgoing() -> String {
@@ -36,22 +37,12 @@ async fn get_body(addr: std::net::SocketAddr, extra: &str) -> String {
 async fn with_an_exporter_the_request_span_parents_outgoing_calls() {
     // A collector that accepts every export; only the ids matter here.
     let collector = Router::new().route("/v1/traces", axum::routing::post(|| async { "" }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, collector).await });
-    let config = TelemetryConfig {
-        otlp_endpoint: endpoint,
-        log_filter: "off".into(),
-        ..Default::default()
-    };
-    let guard = guildhall_telemetry::init(&config, "propagation-test").unwrap();
+    let guard = common::exporting_to(collector, "propagation-test").await;
 
     let app = Router::new()
         .route("/", get(outgoing))
         .layer(axum::middleware::from_fn(guildhall_telemetry::http_trace));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = common::serve(app).await;
 
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let sent = get_body(

@@ -7,7 +7,8 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::routing::post;
-use guildhall_config::TelemetryConfig;
+
+mod common;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_are_exported_to_the_configured_collector() {
@@ -31,16 +32,7 @@ async fn spans_are_exported_to_the_configured_collector() {
             }),
         )
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, collector).await });
-
-    let config = TelemetryConfig {
-        otlp_endpoint: endpoint,
-        log_filter: "off".into(),
-        ..Default::default()
-    };
-    let guard = guildhall_telemetry::init(&config, "otlp-test").unwrap();
+    let guard = common::exporting_to(collector, "otlp-test").await;
     {
         let span = tracing::info_span!("checkout_trace_export");
         let _entered = span.enter();
