@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
-use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderName, HeaderValue};
+
+use crate::http1::Connection;
 
 /// Load shape shared by the HTTP benchmarks.
 #[derive(Debug, Clone, clap::Args)]
@@ -92,19 +93,6 @@ impl RequestTemplate {
         self.headers.push((hyper::header::AUTHORIZATION, value));
         self
     }
-
-    /// The request, for a server at `authority` (`HOST:PORT`). An empty body is sent
-    /// without `Content-Length`, exactly like an `Empty` body.
-    fn build(&self, authority: &str) -> hyper::Request<Full<Bytes>> {
-        let mut builder = hyper::Request::builder()
-            .method(self.method.clone())
-            .uri(self.path.as_str())
-            .header(hyper::header::HOST, authority);
-        for (name, value) in &self.headers {
-            builder = builder.header(name, value);
-        }
-        builder.body(Full::new(self.body.clone())).expect("request")
-    }
 }
 
 /// `http://HOST:PORT/path?q` → (`HOST:PORT`, `/path?q`).
@@ -128,9 +116,9 @@ pub async fn drive(url: &str, concurrency: usize, duration: Duration) -> Measure
 
 /// Drives the server at `authority` (`HOST:PORT`) with `concurrency` workers for
 /// `duration`; worker `i` sends `template(i)` over and over. Each worker holds one
-/// keep-alive HTTP/1.1 connection made with hyper's low-level client: no pool, no
-/// redirects, no per-request allocation beyond the request, so the server's cost
-/// dominates what is measured. A non-2xx answer or a transport error counts as an error
+/// keep-alive HTTP/1.1 connection ([`crate::http1`]: no pool, no redirects, no second
+/// task per connection, buffers reused), so the server's cost dominates what is
+/// measured. A non-2xx answer or a transport error counts as an error
 /// (not timed) and the worker reconnects.
 pub async fn drive_with(
     authority: &str,
@@ -196,49 +184,30 @@ pub async fn drive_sessions<S: Session>(
                 let (mut ok, mut errors, mut shed) = (0u64, 0u64, 0u64);
                 let mut first_error: Option<String> = None;
                 'connect: while Instant::now() < deadline {
-                    let stream = match tokio::net::TcpStream::connect(&authority).await {
-                        Ok(stream) => stream,
+                    let mut connection = match Connection::open(&authority).await {
+                        Ok(connection) => connection,
                         Err(err) => {
                             errors += 1;
                             first_error.get_or_insert_with(|| format!("connect: {err}"));
                             continue;
                         }
                     };
-                    let _ = stream.set_nodelay(true);
-                    let (mut sender, connection) = match hyper::client::conn::http1::handshake(
-                        hyper_util::rt::TokioIo::new(stream),
-                    )
-                    .await
-                    {
-                        Ok(pair) => pair,
-                        Err(err) => {
-                            errors += 1;
-                            first_error.get_or_insert_with(|| format!("handshake: {err}"));
-                            continue;
-                        }
-                    };
-                    tokio::spawn(connection);
-                    while Instant::now() < deadline {
-                        let request = session.next_request().build(&authority);
+                    while Instant::now() < deadline && connection.reusable() {
+                        let request = session.next_request();
                         let sent = Instant::now();
-                        let answered = match sender.send_request(request).await {
-                            Ok(response) => {
-                                let status = response.status();
-                                match response.into_body().collect().await {
-                                    Ok(body) => Ok((status, body.to_bytes(), sent.elapsed())),
-                                    Err(err) => Err(format!("{status}, body: {err}")),
-                                }
+                        let judged = match connection.exchange(request).await {
+                            Ok(answer) if answer.status == hyper::StatusCode::TOO_MANY_REQUESTS => {
+                                shed += 1;
+                                continue;
+                            }
+                            Ok(answer) => {
+                                let latency = sent.elapsed();
+                                session
+                                    .on_response(answer.status, answer.body)
+                                    .map(|()| latency)
                             }
                             Err(err) => Err(format!("request: {err}")),
                         };
-                        if matches!(&answered, Ok((status, ..)) if *status == hyper::StatusCode::TOO_MANY_REQUESTS)
-                        {
-                            shed += 1;
-                            continue;
-                        }
-                        let judged = answered.and_then(|(status, body, latency)| {
-                            session.on_response(status, &body).map(|()| latency)
-                        });
                         match judged {
                             Ok(latency) => {
                                 ok += 1;
@@ -286,14 +255,12 @@ pub async fn send_once(
     authority: &str,
     template: &RequestTemplate,
 ) -> anyhow::Result<(hyper::StatusCode, Bytes)> {
-    let stream = tokio::net::TcpStream::connect(authority).await?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
-    let response = sender.send_request(template.build(authority)).await?;
-    let status = response.status();
-    let body = response.into_body().collect().await?.to_bytes();
-    Ok((status, body))
+    let mut connection = Connection::open(authority).await?;
+    let answer = connection
+        .exchange(template)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    Ok((answer.status, Bytes::copy_from_slice(answer.body)))
 }
 
 /// The round with the median throughput.

@@ -8,6 +8,7 @@
 mod arena;
 mod bare;
 mod characters;
+mod http1;
 mod http_health;
 mod identity;
 mod load;
