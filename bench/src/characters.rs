@@ -21,6 +21,11 @@
 //! waits until the flusher has written everything (`players_dirty_characters` back to 0):
 //! the final flush of a phase counts towards that phase. The metrics recorder is
 //! process-wide, shared by both stacks, so phases never overlap and each starts clean.
+//!
+//! Each round ends with a ceiling: `GET /health/live` on the write-behind stack under the
+//! same load (the HTTP round trip and the platform's shell, without a token, a body or
+//! any players work), so the intents' rate can be read against the fastest answer this
+//! stack gives on this machine in the same run.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -440,6 +445,7 @@ pub fn run(args: CharactersArgs) -> anyhow::Result<()> {
         .map(|_| Mode::ALL.iter().map(|_| Tally::default()).collect())
         .collect();
     let mut failures = Vec::new();
+    let mut ceiling_rounds = Vec::new();
     for round in 0..rounds {
         // Alternate which mode goes first, so drift in machine load hits both alike.
         let order = if round % 2 == 0 {
@@ -481,6 +487,18 @@ pub fn run(args: CharactersArgs) -> anyhow::Result<()> {
                 tally.rounds.push(m);
             }
         }
+        // The ceiling: the same stack's cheapest route under the same load, so the
+        // intents' rate can be read against what one HTTP round trip costs here.
+        let stack = &stacks[Mode::WriteBehind.index()];
+        let health = format!("http://{}/health/live", stack.addr);
+        eprintln!(
+            "characters: round {}/{rounds}: health-check ceiling",
+            round + 1
+        );
+        if !warmup.is_zero() {
+            client.block_on(load::drive(&health, workers, warmup));
+        }
+        ceiling_rounds.push(client.block_on(load::drive(&health, workers, measure)));
     }
     let populated: Vec<f64> = stacks
         .iter()
@@ -521,6 +539,15 @@ pub fn run(args: CharactersArgs) -> anyhow::Result<()> {
         medians.push(row);
     }
 
+    let ceiling = load::median_counting_all(ceiling_rounds);
+    if ceiling.errors > 0 {
+        failures.push(format!(
+            "health-check ceiling: {} error(s), first: {}",
+            ceiling.errors,
+            ceiling.first_error.as_deref().unwrap_or_default()
+        ));
+    }
+
     let per_worker = args.characters / workers;
     let per_user = PlayersConfig::default().max_characters_per_user;
     println!(
@@ -553,6 +580,7 @@ pub fn run(args: CharactersArgs) -> anyhow::Result<()> {
             load::row(&workload.label(mode), &medians[w][mode.index()]);
         }
     }
+    load::row("GET /health/live", &ceiling);
     for (w, workload) in Workload::ALL.into_iter().enumerate() {
         let (through, behind) = (&medians[w][0], &medians[w][1]);
         println!(
@@ -584,6 +612,19 @@ pub fn run(args: CharactersArgs) -> anyhow::Result<()> {
             behind.rows,
             behind.acknowledged,
             behind.acknowledged as f64 / behind.rows,
+        );
+    }
+    for (w, workload) in Workload::ALL.into_iter().enumerate() {
+        let (through, behind) = (&medians[w][0], &medians[w][1]);
+        println!(
+            "ceiling ({}): write-behind ran at {:.0}% of the same stack's GET /health/live \
+             rate ({:.0}/s: the HTTP round trip and shell alone, no token, body or players \
+             work); 10x write-through would be {:.0}/s = {:.0}% of it",
+            workload.name(),
+            100.0 * behind.per_second() / ceiling.per_second(),
+            ceiling.per_second(),
+            10.0 * through.per_second(),
+            1000.0 * through.per_second() / ceiling.per_second(),
         );
     }
     let spread = &medians[0];
