@@ -135,7 +135,7 @@ impl Cache {
     pub fn mark_dirty(&self, id: Uuid) {
         let mut dirty = self.dirty.lock().unwrap();
         dirty.insert(id);
-        metrics::gauge!("players_dirty_characters").set(dirty.len() as f64);
+        crate::telemetry::dirty_characters().set(dirty.len() as f64);
     }
 
     pub fn take_dirty(&self) -> Vec<Uuid> {

@@ -154,7 +154,7 @@ pub async fn flush(players: &Players, attempts: &mut HashMap<Uuid, u32>) -> Flus
     metrics::counter!("players_rows_written_total").increment(report.rows as u64);
     metrics::histogram!("players_flush_batch_size").record(rows.len() as f64);
     metrics::histogram!("players_flush_duration_seconds").record(started.elapsed().as_secs_f64());
-    metrics::gauge!("players_dirty_characters").set(players.cache.dirty_len() as f64);
+    crate::telemetry::dirty_characters().set(players.cache.dirty_len() as f64);
     report
 }
 

@@ -21,6 +21,7 @@ pub mod ownership;
 pub mod routes;
 pub mod service;
 pub mod store;
+mod telemetry;
 
 pub use error::PlayersError;
 pub use service::Players;

@@ -7,8 +7,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{FromRef, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
@@ -70,21 +71,28 @@ pub fn routes(players: Arc<Players>, trust: Arc<Trust>) -> Router {
         .with_state(Api { players, trust })
 }
 
-/// The `Idempotency-Key` header: 1–128 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let key = value
-        .to_str()
-        .ok()
-        .filter(|k| (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()));
-    key.map(|k| Some(k.to_owned())).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::InvalidRequest,
-            "Idempotency-Key must be 1-128 visible ASCII characters",
-        )
-    })
+/// The `Idempotency-Key` header, if sent: 1–128 visible ASCII characters. Read from the
+/// request's head without copying its other headers.
+struct IdempotencyKey(Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get("idempotency-key") else {
+            return Ok(Self(None));
+        };
+        let key = value
+            .to_str()
+            .ok()
+            .filter(|k| (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()));
+        key.map(|k| Self(Some(k.to_owned()))).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                "Idempotency-Key must be 1-128 visible ASCII characters",
+            )
+        })
+    }
 }
 
 fn answer(answer: Answer) -> Response {
@@ -132,10 +140,9 @@ fn version_and_fields(mut body: Map<String, Value>) -> Result<(i64, Map<String, 
 async fn create(
     State(api): State<Api>,
     bearer: Bearer,
-    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
     let new: NewCharacter = serde_json::from_value(body)
         .map_err(|e| ApiError::new(ErrorCode::InvalidIntent, e.to_string()))?;
     Ok(answer(
@@ -170,10 +177,9 @@ async fn intent(
     State(api): State<Api>,
     bearer: Bearer,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
     let (version, fields) = version_and_fields(body)?;
     let intent = Intent::from_fields(name, fields)
         .map_err(|e| ApiError::new(ErrorCode::InvalidIntent, e.to_string()))?;
@@ -196,10 +202,9 @@ async fn delete(
     State(api): State<Api>,
     bearer: Bearer,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
     let (version, rest) = version_and_fields(body)?;
     if let Some(field) = rest.keys().next() {
         return Err(ApiError::new(

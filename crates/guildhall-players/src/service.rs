@@ -176,7 +176,7 @@ impl Players {
                 None => Slot::Absent,
             };
         } else {
-            metrics::counter!("players_cache_hits_total").increment(1);
+            crate::telemetry::cache_hits().increment(1);
         }
         Ok((slot, guard))
     }
@@ -237,8 +237,9 @@ impl Players {
             );
         }
         self.commit(id, owner, &mut guard, entry).await?;
-        metrics::counter!("players_intents_total", "intent" => "create", "result" => "ok")
-            .increment(1);
+        // A loaded character's owner was noted when it was loaded; a new one's is now.
+        self.cache.note_owner(owner, id);
+        crate::telemetry::intent("create").ok.increment(1);
         Ok(Answer {
             status: 201,
             body: Some(body),
@@ -303,7 +304,7 @@ impl Players {
         key: Option<&str>,
     ) -> Result<Answer, PlayersError> {
         let started = Instant::now();
-        let name = intent.map(Intent::name).unwrap_or("delete");
+        let telemetry = crate::telemetry::intent(intent.map(Intent::name).unwrap_or("delete"));
         self.ownership.ensure(self, owner).await?;
         let (_slot, mut guard) = self.locked(id).await?;
         let Slot::Loaded(current) = &*guard else {
@@ -331,10 +332,11 @@ impl Players {
         let mut next = current.clone();
         let answer = match intent {
             Some(intent) => {
-                next.character = guildhall_characters::apply(&current.character, intent, now).map_err(|e| {
-                    metrics::counter!("players_intents_total", "intent" => name, "result" => "invalid").increment(1);
-                    PlayersError::InvalidIntent(e.to_string())
-                })?;
+                next.character = guildhall_characters::apply(&current.character, intent, now)
+                    .map_err(|e| {
+                        telemetry.invalid.increment(1);
+                        PlayersError::InvalidIntent(e.to_string())
+                    })?;
                 Answer {
                     status: 200,
                     body: Some(view(&next.character)),
@@ -367,9 +369,8 @@ impl Players {
         next.dirty = true;
         next.last_used = Instant::now();
         self.commit(id, owner, &mut guard, next).await?;
-        metrics::counter!("players_intents_total", "intent" => name, "result" => "ok").increment(1);
-        metrics::histogram!("players_intent_duration_seconds", "intent" => name)
-            .record(started.elapsed().as_secs_f64());
+        telemetry.ok.increment(1);
+        telemetry.duration.record(started.elapsed().as_secs_f64());
         Ok(answer)
     }
 
@@ -403,7 +404,6 @@ impl Players {
         } else {
             self.cache.mark_dirty(id);
         }
-        self.cache.note_owner(owner, id);
         *guard = Slot::Loaded(entry);
         Ok(())
     }
