@@ -10,7 +10,9 @@
 //! Reported per subject: server CPU (cores busy over the measuring window) and players
 //! served per CPU-second, resident memory per connection (RSS growth over the idle
 //! server), input-to-acknowledging-snapshot latency as the bots saw it, and for Guildhall
-//! the tick duration p99 from its own `arena_tick_seconds` histogram. The headline is
+//! the tick duration p99 from its own `arena_tick_seconds` histogram and the snapshots it
+//! dropped for clients reading too slowly (and the clients it disconnected for it), over
+//! the whole run. The headline is
 //! the ratio of players per CPU-second and of memory per connection, in the same run.
 
 use std::io::{BufRead, BufReader};
@@ -53,12 +55,27 @@ struct Row {
     latency_p50_ms: f64,
     latency_p99_ms: f64,
     tick_p99_ms: Option<f64>,
+    /// Snapshots the server dropped for clients that read too slowly (latest wins), and
+    /// clients it disconnected for it; Guildhall only.
+    dropped: Option<(f64, f64)>,
 }
 
 impl Row {
     fn players_per_cpu(&self) -> f64 {
         self.connected as f64 / self.cores.max(1e-9)
     }
+}
+
+/// The sum of every series of a Prometheus counter in `metrics`.
+fn counter_total(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .fold(0.0, |sum, value| sum + value)
 }
 
 /// The p99 of a Prometheus histogram in `metrics`, interpolated within its bucket.
@@ -182,6 +199,10 @@ async fn measure_guildhall(args: &ArenaArgs, players: usize) -> anyhow::Result<R
         latency_p50_ms: report.latency_ms(0.5),
         latency_p99_ms: report.latency_ms(0.99),
         tick_p99_ms: histogram_p99(&metrics, "arena_tick_seconds").map(|s| s * 1000.0),
+        dropped: Some((
+            counter_total(&metrics, "arena_snapshots_dropped_total"),
+            counter_total(&metrics, "arena_slow_disconnects_total"),
+        )),
     })
 }
 
@@ -236,12 +257,13 @@ async fn measure_colyseus(args: &ArenaArgs, players: usize) -> anyhow::Result<Ro
         latency_p50_ms: report["latency_ms"]["p50"].as_f64().unwrap_or(f64::NAN),
         latency_p99_ms: report["latency_ms"]["p99"].as_f64().unwrap_or(f64::NAN),
         tick_p99_ms: None,
+        dropped: None,
     })
 }
 
 fn print_row(name: &str, players: usize, row: &Row) {
     println!(
-        "{name:<9} {players:>6} {:>9} {:>6} {:>7.3} {:>11.0} {:>10.1} {:>8.1} {:>8.1} {:>9}",
+        "{name:<9} {players:>6} {:>9} {:>6} {:>7.3} {:>11.0} {:>10.1} {:>8.1} {:>8.1} {:>9} {:>16}",
         row.connected,
         row.failed,
         row.cores,
@@ -250,6 +272,10 @@ fn print_row(name: &str, players: usize, row: &Row) {
         row.latency_p50_ms,
         row.latency_p99_ms,
         row.tick_p99_ms.map_or("-".into(), |t| format!("{t:.2}")),
+        row.dropped
+            .map_or("-".into(), |(snapshots, clients)| format!(
+                "{snapshots:.0} / {clients:.0}"
+            )),
     );
 }
 
@@ -261,7 +287,7 @@ pub fn run(args: ArenaArgs) -> anyhow::Result<()> {
         args.ramp, args.duration
     );
     println!(
-        "{:<9} {:>6} {:>9} {:>6} {:>7} {:>11} {:>10} {:>8} {:>8} {:>9}",
+        "{:<9} {:>6} {:>9} {:>6} {:>7} {:>11} {:>10} {:>8} {:>8} {:>9} {:>16}",
         "subject",
         "bots",
         "connected",
@@ -271,7 +297,8 @@ pub fn run(args: ArenaArgs) -> anyhow::Result<()> {
         "KiB/conn",
         "p50 ms",
         "p99 ms",
-        "tick p99"
+        "tick p99",
+        "dropped / slow"
     );
     for &players in &args.players {
         let ours = rt.block_on(measure_guildhall(&args, players))?;
@@ -316,6 +343,17 @@ pub fn serve_up(dir: PathBuf) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counters_sum_their_series_and_ignore_longer_names() {
+        let metrics = "arena_snapshots_dropped_total 7\n\
+                       arena_snapshots_dropped_total_other 100\n\
+                       arena_slow_disconnects_total{lobby=\"a\"} 2\n\
+                       arena_slow_disconnects_total{lobby=\"b\"} 3\n";
+        assert_eq!(counter_total(metrics, "arena_snapshots_dropped_total"), 7.0);
+        assert_eq!(counter_total(metrics, "arena_slow_disconnects_total"), 5.0);
+        assert_eq!(counter_total(metrics, "arena_missing_total"), 0.0);
+    }
 
     #[test]
     fn p99_is_interpolated_within_its_bucket() {
