@@ -189,9 +189,14 @@ impl Players {
         mut new: NewCharacter,
         key: Option<&str>,
     ) -> Result<Answer, PlayersError> {
+        let started = Instant::now();
+        let telemetry = crate::telemetry::intent("create");
         self.ownership.ensure(self, owner).await?;
-        let name = DisplayName::parse(&new.name)
-            .map_err(|e| PlayersError::InvalidIntent(format!("name: {e}")))?;
+        let invalid = |reason: String| {
+            telemetry.invalid.increment(1);
+            PlayersError::InvalidIntent(reason)
+        };
+        let name = DisplayName::parse(&new.name).map_err(|e| invalid(format!("name: {e}")))?;
         new.name = name.into_string();
         let id = match key {
             Some(key) => Uuid::new_v5(&CREATE_NAMESPACE, format!("{owner}/{key}").as_bytes()),
@@ -211,13 +216,13 @@ impl Players {
             };
         }
         if self.list_held(owner).await?.len() >= self.config.max_characters_per_user {
-            return Err(PlayersError::InvalidIntent(format!(
+            return Err(invalid(format!(
                 "a user may have at most {} characters",
                 self.config.max_characters_per_user
             )));
         }
         let character = guildhall_characters::create(id, owner, new, now_unix())
-            .map_err(|e| PlayersError::InvalidIntent(e.to_string()))?;
+            .map_err(|e| invalid(e.to_string()))?;
         let body = view(&character);
         let mut entry = Entry {
             character,
@@ -239,7 +244,8 @@ impl Players {
         self.commit(id, owner, &mut guard, entry).await?;
         // A loaded character's owner was noted when it was loaded; a new one's is now.
         self.cache.note_owner(owner, id);
-        crate::telemetry::intent("create").ok.increment(1);
+        telemetry.ok.increment(1);
+        telemetry.duration.record(started.elapsed().as_secs_f64());
         Ok(Answer {
             status: 201,
             body: Some(body),

@@ -20,6 +20,7 @@ on_both_stores!(
     write_through_commits_before_answering,
     shutdown_flushes_everything,
     poisoned_rows_go_to_dead_letters_and_replay,
+    intents_are_counted_by_intent_and_result,
 );
 
 fn tordek() -> Value {
@@ -669,4 +670,73 @@ async fn poisoned_rows_go_to_dead_letters_and_replay(db: Db) {
         "a dead letter replays once"
     );
     store.close().await;
+}
+
+/// The value of one exact series (`name{labels}`) in a Prometheus scrape; 0 if absent.
+fn series(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+async fn scrape(stack: &Stack) -> String {
+    reqwest::get(format!("{}/metrics", stack.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn intents_are_counted_by_intent_and_result(db: Db) {
+    let Some(stack) = up(db, |_| {}).await else {
+        return;
+    };
+    let api = Api::new(&stack.base);
+    let me = api.guest(None).await;
+    // The recorder is process-wide: compare with a scrape taken first.
+    let before = scrape(&stack).await;
+    let c = create(&api, token(&me)).await;
+    let mut nameless = tordek();
+    nameless["name"] = json!("   ");
+    let (status, _) = api.post("/v1/characters", Some(token(&me)), nameless).await;
+    assert_eq!(status, 422);
+    for (body, expected) in [
+        (json!({"amount": 5, "version": 1}), 200),
+        (json!({"amount": 5, "version": 2}), 200),
+        (json!({"amount": -1, "version": 3}), 422),
+    ] {
+        let (status, _) = api
+            .post(&path(&c, "/temp-hp"), Some(token(&me)), body)
+            .await;
+        assert_eq!(status, expected);
+    }
+    let after = scrape(&stack).await;
+    let delta = |name: &str| series(&after, name) - series(&before, name);
+    for (name, expected) in [
+        (r#"players_intents_total{intent="create",result="ok"}"#, 1.0),
+        (
+            r#"players_intents_total{intent="create",result="invalid"}"#,
+            1.0,
+        ),
+        (
+            r#"players_intents_total{intent="temp_hp",result="ok"}"#,
+            2.0,
+        ),
+        (
+            r#"players_intents_total{intent="temp_hp",result="invalid"}"#,
+            1.0,
+        ),
+        (
+            r#"players_intent_duration_seconds_count{intent="create"}"#,
+            1.0,
+        ),
+        (
+            r#"players_intent_duration_seconds_count{intent="temp_hp"}"#,
+            2.0,
+        ),
+    ] {
+        assert_eq!(delta(name), expected, "{name}");
+    }
 }
