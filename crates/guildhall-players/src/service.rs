@@ -313,7 +313,7 @@ impl Players {
         let telemetry = crate::telemetry::intent(intent.map(Intent::name).unwrap_or("delete"));
         self.ownership.ensure(self, owner).await?;
         let (_slot, mut guard) = self.locked(id).await?;
-        let Slot::Loaded(current) = &*guard else {
+        let Slot::Loaded(current) = &mut *guard else {
             return Err(PlayersError::NotFound);
         };
         if !self.ownership.may_write(owner) {
@@ -335,28 +335,45 @@ impl Players {
             });
         }
         let now = now_unix();
-        let mut next = current.clone();
-        let answer = match intent {
+        let (character, deleted, answer) = match intent {
             Some(intent) => {
-                next.character = guildhall_characters::apply(&current.character, intent, now)
+                let character = guildhall_characters::apply(&current.character, intent, now)
                     .map_err(|e| {
                         telemetry.invalid.increment(1);
                         PlayersError::InvalidIntent(e.to_string())
                     })?;
-                Answer {
+                let body = view(&character);
+                let answer = Answer {
                     status: 200,
-                    body: Some(view(&next.character)),
-                }
+                    body: Some(body),
+                };
+                (character, current.deleted, answer)
             }
             None => {
-                next.character.version += 1;
-                next.character.updated_at = now;
-                next.deleted = true;
-                Answer {
+                let mut character = current.character.clone();
+                character.version += 1;
+                character.updated_at = now;
+                let answer = Answer {
                     status: 204,
                     body: None,
-                }
+                };
+                (character, true, answer)
             }
+        };
+        // The remembered answers (up to `idempotency_keys_per_character` character views)
+        // move into the new state instead of being copied on every intent. Write-behind
+        // cannot fail from here on; write-through can, and then the current state must
+        // stay whole, so it copies them.
+        let idempotency = match self.config.write_mode {
+            WriteMode::WriteBehind => std::mem::take(&mut current.idempotency),
+            WriteMode::WriteThrough => current.idempotency.clone(),
+        };
+        let mut next = Entry {
+            character,
+            deleted,
+            idempotency,
+            dirty: true,
+            last_used: Instant::now(),
         };
         if let Some(key) = key {
             let body = match answer.body {
@@ -372,8 +389,6 @@ impl Players {
                 self.config.idempotency_keys_per_character,
             );
         }
-        next.dirty = true;
-        next.last_used = Instant::now();
         self.commit(id, owner, &mut guard, next).await?;
         telemetry.ok.increment(1);
         telemetry.duration.record(started.elapsed().as_secs_f64());

@@ -382,12 +382,25 @@ async fn idempotency_keys(db: Db) {
     );
     let c = send(
         Method::PATCH,
-        hit,
+        hit.clone(),
         "hit-2",
         json!({"delta": -3, "version": 2}),
     )
     .await;
     assert_eq!(c.1["hp"], 6, "a new key is a new intent");
+    // Every key is remembered across the intents after it, not only the last one.
+    for (key, version, first) in [("hit-1", 1, &a), ("hit-2", 2, &c)] {
+        let again = send(
+            Method::PATCH,
+            hit.clone(),
+            key,
+            json!({"delta": -3, "version": version}),
+        )
+        .await;
+        assert_eq!(&again, first, "{key} replays its first answer");
+    }
+    let retry = send(Method::POST, "/v1/characters".into(), "create-1", tordek()).await;
+    assert_eq!(retry, first, "the create's answer too");
 }
 
 async fn concurrent_intents_one_winner(db: Db) {
