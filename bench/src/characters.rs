@@ -34,6 +34,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use guildhall::platform::{self, Running, Shape};
 use guildhall_config::{PlayersConfig, WriteMode};
+use hyper::header::{HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use crate::load::{self, LoadArgs, Measurement, RequestTemplate, Session};
@@ -62,6 +63,11 @@ pub struct CharactersArgs {
     /// Redis for the bus (a unique key prefix per stack).
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
+    /// Send every intent with an `Idempotency-Key` of its own (`v<version>`), as a client
+    /// that retries safely would; the service then remembers an answer per intent (up to
+    /// `players.idempotency_keys_per_character` per character).
+    #[arg(long)]
+    pub idempotency_keys: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +139,8 @@ struct Worker {
     cursor: usize,
     /// The character of the request in flight.
     current: usize,
+    /// Requests carry an `Idempotency-Key` (their last header).
+    keyed: bool,
 }
 
 impl Session for Worker {
@@ -144,6 +152,11 @@ impl Session for Worker {
             "{{\"amount\":{TEMP_HP},\"version\":{}}}",
             owned.version
         ));
+        if self.keyed
+            && let Some((_, key)) = owned.request.headers.last_mut()
+        {
+            *key = HeaderValue::from_str(&format!("v{}", owned.version)).expect("a header value");
+        }
         &owned.request
     }
 
@@ -333,7 +346,12 @@ fn hero(n: usize) -> Value {
 /// `i % guests`, and worker `w` owns characters `w, w + workers, ...`, so the first
 /// character of each worker (its hot one) belongs to a different guest where there are
 /// enough guests.
-async fn populate(server: &str, characters: usize, workers: usize) -> anyhow::Result<Vec<Worker>> {
+async fn populate(
+    server: &str,
+    characters: usize,
+    workers: usize,
+    keyed: bool,
+) -> anyhow::Result<Vec<Worker>> {
     ready(server).await?;
     let per_user = PlayersConfig::default().max_characters_per_user;
     let guests = characters.div_ceil(per_user);
@@ -373,14 +391,21 @@ async fn populate(server: &str, characters: usize, workers: usize) -> anyhow::Re
             hot: false,
             cursor: 0,
             current: 0,
+            keyed,
         })
         .collect();
     for i in 0..characters {
         let (token, ids) = &made[i % guests];
         let id = &ids[i / guests];
-        let request =
+        let mut request =
             RequestTemplate::post_json(&format!("/v1/characters/{id}/temp-hp"), &json!({}))
                 .bearer(token);
+        if keyed {
+            request.headers.push((
+                HeaderName::from_static("idempotency-key"),
+                HeaderValue::from_static("v1"),
+            ));
+        }
         dealt[i % workers].characters.push(Owned {
             request,
             version: 1,
@@ -430,7 +455,12 @@ pub fn run(args: CharactersArgs) -> anyhow::Result<()> {
         );
         let started = Instant::now();
         stack.workers = client
-            .block_on(populate(&stack.addr, args.characters, workers))
+            .block_on(populate(
+                &stack.addr,
+                args.characters,
+                workers,
+                args.idempotency_keys,
+            ))
             .with_context(|| format!("creating the working set ({})", mode.name()))?;
         stack.populated_in = started.elapsed();
         client.block_on(settled(&stack))?;
@@ -564,6 +594,13 @@ pub fn run(args: CharactersArgs) -> anyhow::Result<()> {
         args.characters.div_ceil(workers),
         args.characters
     );
+    if args.idempotency_keys {
+        println!(
+            "every intent carries an Idempotency-Key of its own (v<version>): the service \
+             remembers up to {} answers per character",
+            PlayersConfig::default().idempotency_keys_per_character
+        );
+    }
     println!(
         "setup: {} guest(s) x up to {per_user} characters (players.max_characters_per_user \
          default) in {:.2}s (write-through) and {:.2}s (write-behind); players defaults \
