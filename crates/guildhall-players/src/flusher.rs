@@ -106,6 +106,8 @@ pub async fn flush(players: &Players, attempts: &mut HashMap<Uuid, u32>) -> Flus
                     settle(players, row, attempts).await;
                 }
                 report.rows += chunk.len();
+                // Counted as each batch lands, so a long flush shows its progress.
+                rows_written().increment(chunk.len() as u64);
             }
             Err(err) if !players.store.ping().await => {
                 tracing::warn!(%err, rows = chunk.len(), "database unreachable; will retry");
@@ -125,6 +127,7 @@ pub async fn flush(players: &Players, attempts: &mut HashMap<Uuid, u32>) -> Flus
                         Ok(_) => {
                             settle(players, row, attempts).await;
                             report.rows += 1;
+                            rows_written().increment(1);
                         }
                         Err(err) => {
                             let tries = attempts.entry(row.id).or_default();
@@ -151,11 +154,14 @@ pub async fn flush(players: &Players, attempts: &mut HashMap<Uuid, u32>) -> Flus
             }
         }
     }
-    metrics::counter!("players_rows_written_total").increment(report.rows as u64);
     metrics::histogram!("players_flush_batch_size").record(rows.len() as f64);
     metrics::histogram!("players_flush_duration_seconds").record(started.elapsed().as_secs_f64());
     crate::telemetry::dirty_characters().set(players.cache.dirty_len() as f64);
     report
+}
+
+fn rows_written() -> metrics::Counter {
+    metrics::counter!("players_rows_written_total")
 }
 
 /// Marks the cached character clean if the written version is still its current one.
