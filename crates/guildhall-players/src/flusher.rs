@@ -107,7 +107,7 @@ pub async fn flush(players: &Players, attempts: &mut HashMap<Uuid, u32>) -> Flus
                 }
                 report.rows += chunk.len();
                 // Counted as each batch lands, so a long flush shows its progress.
-                rows_written().increment(chunk.len() as u64);
+                crate::telemetry::rows_written().increment(chunk.len() as u64);
             }
             Err(err) if !players.store.ping().await => {
                 tracing::warn!(%err, rows = chunk.len(), "database unreachable; will retry");
@@ -127,7 +127,7 @@ pub async fn flush(players: &Players, attempts: &mut HashMap<Uuid, u32>) -> Flus
                         Ok(_) => {
                             settle(players, row, attempts).await;
                             report.rows += 1;
-                            rows_written().increment(1);
+                            crate::telemetry::rows_written().increment(1);
                         }
                         Err(err) => {
                             let tries = attempts.entry(row.id).or_default();
@@ -158,10 +158,6 @@ pub async fn flush(players: &Players, attempts: &mut HashMap<Uuid, u32>) -> Flus
     metrics::histogram!("players_flush_duration_seconds").record(started.elapsed().as_secs_f64());
     crate::telemetry::dirty_characters().set(players.cache.dirty_len() as f64);
     report
-}
-
-fn rows_written() -> metrics::Counter {
-    metrics::counter!("players_rows_written_total")
 }
 
 /// Marks the cached character clean if the written version is still its current one.

@@ -147,7 +147,7 @@ impl Players {
                 self.store
                     .write_one(&entry.to_row(), &self.ownership.instance)
                     .await?;
-                metrics::counter!("players_rows_written_total").increment(1);
+                crate::telemetry::rows_written().increment(1);
                 entry.dirty = false;
             }
         }
@@ -408,7 +408,7 @@ impl Players {
             let row = entry.to_row();
             match self.store.write_one(&row, &self.ownership.instance).await {
                 Ok(true) => {
-                    metrics::counter!("players_rows_written_total").increment(1);
+                    crate::telemetry::rows_written().increment(1);
                     entry.dirty = false;
                 }
                 Ok(false) => {

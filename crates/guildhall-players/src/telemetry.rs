@@ -2,8 +2,9 @@
 //!
 //! `metrics::counter!("players_intents_total", "intent" => name, ...)` builds a labelled
 //! key, hashes it and looks it up in the recorder's registry on every call. An intent
-//! touches four metrics, so the handles are kept here instead: per intent name (a closed
-//! set of `&'static str`, so the map stays small) and once for the unlabelled ones.
+//! touches four metrics (five in write-through), so the handles are kept here instead: per
+//! intent name (a closed set of `&'static str`, so the map stays small) and once for the
+//! unlabelled ones.
 //! Handles belong to the recorder installed when they are first used; the platform
 //! installs its recorder before any service starts.
 
@@ -49,6 +50,13 @@ pub(crate) fn intent(name: &'static str) -> &'static IntentMetrics {
 pub(crate) fn cache_hits() -> &'static Counter {
     static HANDLE: LazyLock<Counter> =
         LazyLock::new(|| metrics::counter!("players_cache_hits_total"));
+    &HANDLE
+}
+
+/// `players_rows_written_total`: rows the database took (write-through commits, flushes).
+pub(crate) fn rows_written() -> &'static Counter {
+    static HANDLE: LazyLock<Counter> =
+        LazyLock::new(|| metrics::counter!("players_rows_written_total"));
     &HANDLE
 }
 
