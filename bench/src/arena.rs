@@ -24,6 +24,7 @@ use anyhow::Context;
 use guildhall_bots::{SwarmConfig, swarm};
 
 use crate::procfs::{cpu_seconds, rss_kib, start_node_peer};
+use crate::prometheus;
 use crate::stack::runtime;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -64,54 +65,6 @@ impl Row {
     fn players_per_cpu(&self) -> f64 {
         self.connected as f64 / self.cores.max(1e-9)
     }
-}
-
-/// The sum of every series of a Prometheus counter in `metrics`.
-fn counter_total(metrics: &str, name: &str) -> f64 {
-    metrics
-        .lines()
-        .filter(|l| {
-            l.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
-        })
-        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
-        .fold(0.0, |sum, value| sum + value)
-}
-
-/// The p99 of a Prometheus histogram in `metrics`, interpolated within its bucket.
-fn histogram_p99(metrics: &str, name: &str) -> Option<f64> {
-    let prefix = format!("{name}_bucket{{le=\"");
-    let mut buckets: Vec<(f64, f64)> = metrics
-        .lines()
-        .filter_map(|l| l.strip_prefix(&prefix))
-        .filter_map(|l| {
-            let (le, count) = l.split_once("\"} ")?;
-            let le = if le == "+Inf" {
-                f64::INFINITY
-            } else {
-                le.parse().ok()?
-            };
-            Some((le, count.trim().parse().ok()?))
-        })
-        .collect();
-    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let total = buckets.last()?.1;
-    if total == 0.0 {
-        return None;
-    }
-    let target = total * 0.99;
-    let (mut low, mut below) = (0.0, 0.0);
-    for (le, count) in buckets {
-        if count >= target {
-            if le.is_infinite() {
-                return Some(low);
-            }
-            let share = (target - below) / (count - below).max(1.0);
-            return Some(low + (le - low) * share);
-        }
-        (low, below) = (le, count);
-    }
-    None
 }
 
 fn peer_dir() -> PathBuf {
@@ -198,10 +151,10 @@ async fn measure_guildhall(args: &ArenaArgs, players: usize) -> anyhow::Result<R
         rss_per_connection_kib: (rss - idle) / report.connected.max(1) as f64,
         latency_p50_ms: report.latency_ms(0.5),
         latency_p99_ms: report.latency_ms(0.99),
-        tick_p99_ms: histogram_p99(&metrics, "arena_tick_seconds").map(|s| s * 1000.0),
+        tick_p99_ms: prometheus::histogram_p99(&metrics, "arena_tick_seconds").map(|s| s * 1000.0),
         dropped: Some((
-            counter_total(&metrics, "arena_snapshots_dropped_total"),
-            counter_total(&metrics, "arena_slow_disconnects_total"),
+            prometheus::total(&metrics, "arena_snapshots_dropped_total"),
+            prometheus::total(&metrics, "arena_slow_disconnects_total"),
         )),
     })
 }
@@ -338,30 +291,4 @@ pub fn serve_up(dir: PathBuf) -> anyhow::Result<()> {
         std::future::pending::<()>().await;
         Ok(())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counters_sum_their_series_and_ignore_longer_names() {
-        let metrics = "arena_snapshots_dropped_total 7\n\
-                       arena_snapshots_dropped_total_other 100\n\
-                       arena_slow_disconnects_total{lobby=\"a\"} 2\n\
-                       arena_slow_disconnects_total{lobby=\"b\"} 3\n";
-        assert_eq!(counter_total(metrics, "arena_snapshots_dropped_total"), 7.0);
-        assert_eq!(counter_total(metrics, "arena_slow_disconnects_total"), 5.0);
-        assert_eq!(counter_total(metrics, "arena_missing_total"), 0.0);
-    }
-
-    #[test]
-    fn p99_is_interpolated_within_its_bucket() {
-        let metrics = "arena_tick_seconds_bucket{le=\"0.001\"} 90\n\
-                       arena_tick_seconds_bucket{le=\"0.002\"} 98\n\
-                       arena_tick_seconds_bucket{le=\"0.004\"} 100\n\
-                       arena_tick_seconds_bucket{le=\"+Inf\"} 100\n";
-        let p99 = histogram_p99(metrics, "arena_tick_seconds").unwrap();
-        assert!((p99 - 0.003).abs() < 1e-9, "{p99}");
-    }
 }

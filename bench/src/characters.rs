@@ -38,6 +38,7 @@ use hyper::header::{HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use crate::load::{self, LoadArgs, Measurement, RequestTemplate, Session};
+use crate::prometheus;
 use crate::stack::{self, BenchDatabase, call, ready, runtime};
 
 /// Setup requests (guest creations, character creations) in flight at once.
@@ -276,28 +277,14 @@ struct Counters {
 async fn scrape(server: &str) -> anyhow::Result<Counters> {
     let (status, body) = load::send_once(server, &RequestTemplate::get("/metrics")).await?;
     anyhow::ensure!(status.is_success(), "GET /metrics: {status}");
-    let mut counters = Counters::default();
-    for line in String::from_utf8_lossy(&body).lines() {
-        if line.starts_with('#') {
-            continue;
-        }
-        let Some((series, value)) = line.rsplit_once(' ') else {
-            continue;
-        };
-        let Ok(value) = value.parse::<f64>() else {
-            continue;
-        };
-        let (name, labels) = series.split_once('{').unwrap_or((series, ""));
-        match name {
-            "players_rows_written_total" => counters.rows_written += value,
-            "players_intents_total" if labels.contains("result=\"ok\"") => {
-                counters.intents_ok += value
-            }
-            "players_dirty_characters" => counters.dirty = value,
-            _ => {}
-        }
-    }
-    Ok(counters)
+    let metrics = String::from_utf8_lossy(&body);
+    Ok(Counters {
+        rows_written: prometheus::total(&metrics, "players_rows_written_total"),
+        intents_ok: prometheus::total_where(&metrics, "players_intents_total", |labels| {
+            labels.contains("result=\"ok\"")
+        }),
+        dirty: prometheus::total(&metrics, "players_dirty_characters"),
+    })
 }
 
 /// Waits until write-behind has written everything acknowledged so far, and returns the

@@ -13,6 +13,7 @@ mod http_health;
 mod identity;
 mod load;
 mod procfs;
+mod prometheus;
 mod stack;
 mod tables;
 mod terminal;

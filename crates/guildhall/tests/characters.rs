@@ -468,12 +468,7 @@ async fn write_behind_coalesces_and_flushes(db: Db) {
         (stored(&stack, id).await == Some((51, false))).then_some(())
     })
     .await;
-    let metrics = reqwest::get(format!("{}/metrics", stack.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape(&stack).await;
     let written: f64 = metrics
         .lines()
         .find(|l| l.starts_with("players_rows_written_total"))
