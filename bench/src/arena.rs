@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use guildhall_bots::{SwarmConfig, swarm};
 
+use crate::floor;
 use crate::procfs::{cpu_seconds, rss_kib, start_node_peer};
 use crate::prometheus;
 use crate::stack::runtime;
@@ -41,6 +42,13 @@ pub struct ArenaArgs {
     /// Skip the Colyseus peer (for example when Node is not installed).
     #[arg(long)]
     pub no_peer: bool,
+    /// Skip the transport floor (a frame per player per tick over TCP and nothing else).
+    #[arg(long)]
+    pub no_floor: bool,
+    /// The floor's frame size in bytes (default: Guildhall's mean snapshot in the same
+    /// run), to see what the size of a frame costs.
+    #[arg(long)]
+    pub floor_frame_bytes: Option<usize>,
     /// Speak MessagePack instead of JSON to Guildhall.
     #[arg(long)]
     pub msgpack: bool,
@@ -59,6 +67,8 @@ struct Row {
     /// Snapshots the server dropped for clients that read too slowly (latest wins), and
     /// clients it disconnected for it; Guildhall only.
     dropped: Option<(f64, f64)>,
+    /// Guildhall's mean snapshot frame (bytes), which the floor sends.
+    frame_bytes: Option<f64>,
 }
 
 impl Row {
@@ -156,6 +166,10 @@ async fn measure_guildhall(args: &ArenaArgs, players: usize) -> anyhow::Result<R
             prometheus::total(&metrics, "arena_snapshots_dropped_total"),
             prometheus::total(&metrics, "arena_slow_disconnects_total"),
         )),
+        frame_bytes: Some(
+            prometheus::total(&metrics, "arena_snapshot_bytes_sum")
+                / prometheus::total(&metrics, "arena_snapshot_bytes_count").max(1.0),
+        ),
     })
 }
 
@@ -211,19 +225,52 @@ async fn measure_colyseus(args: &ArenaArgs, players: usize) -> anyhow::Result<Ro
         latency_p99_ms: report["latency_ms"]["p99"].as_f64().unwrap_or(f64::NAN),
         tick_p99_ms: None,
         dropped: None,
+        frame_bytes: None,
     })
+}
+
+/// The transport floor (`floor.rs`) at `players`: lobbies of ten, a frame of
+/// `frame_bytes` per player per tick, the bots' input rate.
+async fn measure_floor(
+    args: &ArenaArgs,
+    players: usize,
+    frame_bytes: usize,
+) -> anyhow::Result<floor::FloorRun> {
+    let traffic = floor::Traffic {
+        connections: players,
+        // Lobbies as full as the `arena-ffa` mode makes them; inputs as the bots send them.
+        group: guildhall_config::ModeConfig::default().max_players as usize,
+        hz: f64::from(guildhall_config::ArenaConfig::default().tick_rate),
+        frame_bytes,
+        inputs_hz: 1.0 / guildhall_bots::INPUT_INTERVAL.as_secs_f64(),
+    };
+    floor::measure(
+        traffic,
+        Duration::from_secs_f64(args.ramp),
+        Duration::from_secs_f64(args.duration),
+    )
+    .await
+}
+
+/// A latency for the table, `-` where the subject has none.
+fn ms(value: f64) -> String {
+    if value.is_nan() {
+        "-".into()
+    } else {
+        format!("{value:.1}")
+    }
 }
 
 fn print_row(name: &str, players: usize, row: &Row) {
     println!(
-        "{name:<9} {players:>6} {:>9} {:>6} {:>7.3} {:>11.0} {:>10.1} {:>8.1} {:>8.1} {:>9} {:>16}",
+        "{name:<9} {players:>6} {:>9} {:>6} {:>7.3} {:>11.0} {:>10.1} {:>8} {:>8} {:>9} {:>16}",
         row.connected,
         row.failed,
         row.cores,
         row.players_per_cpu(),
         row.rss_per_connection_kib,
-        row.latency_p50_ms,
-        row.latency_p99_ms,
+        ms(row.latency_p50_ms),
+        ms(row.latency_p99_ms),
         row.tick_p99_ms.map_or("-".into(), |t| format!("{t:.2}")),
         row.dropped
             .map_or("-".into(), |(snapshots, clients)| format!(
@@ -256,6 +303,35 @@ pub fn run(args: ArenaArgs) -> anyhow::Result<()> {
     for &players in &args.players {
         let ours = rt.block_on(measure_guildhall(&args, players))?;
         print_row("guildhall", players, &ours);
+        let floor = if args.no_floor {
+            None
+        } else {
+            let frame_bytes = args
+                .floor_frame_bytes
+                .unwrap_or_else(|| ours.frame_bytes.unwrap_or(0.0).round() as usize);
+            let run = rt.block_on(measure_floor(&args, players, frame_bytes))?;
+            let floor = Row {
+                connected: run.connected,
+                failed: run.failed,
+                cores: run.cores,
+                rss_per_connection_kib: run.rss_growth_kib / run.connected.max(1) as f64,
+                latency_p50_ms: f64::NAN,
+                latency_p99_ms: f64::NAN,
+                ..Row::default()
+            };
+            print_row("floor", players, &floor);
+            println!(
+                "floor     {players:>6}  {frame_bytes}-byte frames at {:.0} frames/s delivered \
+                 ({:.0} expected), {:.1} us of CPU each; Guildhall at {:.0}% of the floor's \
+                 players per CPU-second",
+                run.frames_per_sec,
+                run.expected_per_sec,
+                run.micros_per_frame(),
+                100.0 * ours.players_per_cpu() / floor.players_per_cpu(),
+            );
+            // The floor bounds the others only where it delivered every frame.
+            run.kept_up().then_some(floor)
+        };
         if args.no_peer {
             continue;
         }
@@ -267,6 +343,17 @@ pub fn run(args: ArenaArgs) -> anyhow::Result<()> {
                     ours.players_per_cpu() / theirs.players_per_cpu(),
                     ours.rss_per_connection_kib / theirs.rss_per_connection_kib,
                 );
+                if let Some(floor) = &floor {
+                    println!(
+                        "bound     {players:>6}  the floor serves {:.1}x Colyseus's players per CPU-second: \
+                         no server sending a frame per player per tick here can do better",
+                        floor.players_per_cpu() / theirs.players_per_cpu(),
+                    );
+                } else if !args.no_floor {
+                    println!(
+                        "bound     {players:>6}  none: the floor did not deliver every frame (the machine is saturated)"
+                    );
+                }
             }
             Err(err) => println!("colyseus {players:>6} failed: {err:#}"),
         }

@@ -8,6 +8,7 @@
 mod arena;
 mod bare;
 mod characters;
+mod floor;
 mod http1;
 mod http_health;
 mod identity;
@@ -52,6 +53,17 @@ enum Bench {
     /// (internal) `guildhall up` with benchmark limits, for `arena` to run as a subject.
     #[command(hide = true)]
     ServeUp { dir: std::path::PathBuf },
+    /// (internal) The arena's transport floor: a frame per connection per tick and
+    /// nothing else, for `arena` to run as a subject.
+    #[command(hide = true)]
+    ServeFrames {
+        #[arg(long)]
+        frame_bytes: usize,
+        #[arg(long)]
+        hz: f64,
+        #[arg(long)]
+        group: usize,
+    },
 }
 
 /// mimalloc, not glibc's malloc: under load the server allocates and frees small
@@ -70,5 +82,10 @@ fn main() -> anyhow::Result<()> {
         Bench::Tables(args) => tables::run(args),
         Bench::Terminal(args) => terminal::run(args),
         Bench::ServeUp { dir } => arena::serve_up(dir),
+        Bench::ServeFrames {
+            frame_bytes,
+            hz,
+            group,
+        } => floor::serve(frame_bytes, hz, group),
     }
 }

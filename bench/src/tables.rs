@@ -42,12 +42,19 @@ use guildhall_bots::tables::{BotSettings, Fleet, TablesConfig, TablesReport};
 use guildhall_config::Config;
 use serde_json::{Value, json};
 
+use crate::floor;
 use crate::procfs::{Proc, cpu_seconds, spawn_ready, start_node_peer};
 use crate::stack::{self, BenchDatabase, runtime};
 
 /// The targets of the card tables issue.
 const TARGET_P99_MS: f64 = 5.0;
 const TARGET_RATIO: f64 = 10.0;
+/// WebSocket frames the server sends per action: the event to each of the five seats and
+/// the actor's `action.result` (`docs/protocol/tables.md`).
+const FRAMES_OUT_PER_ACTION: f64 = 6.0;
+/// The floor's frame size, about a table event's. What a frame costs on loopback barely
+/// depends on its size (`docs/performance.md`, the arena's floor).
+const FLOOR_FRAME_BYTES: usize = 300;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TablesShape {
@@ -90,6 +97,10 @@ pub struct TablesArgs {
     /// Skip the boardgame.io peer (for example when Node is not installed).
     #[arg(long)]
     pub no_peer: bool,
+    /// Skip the transport floor (the frames of 10x boardgame.io's actions over TCP and
+    /// nothing else; run after the peer).
+    #[arg(long)]
+    pub no_floor: bool,
     /// PostgreSQL server for the split shape: a `gh_bench_<random>` database is created on
     /// it and dropped at the end.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
@@ -400,6 +411,48 @@ async fn measure_boardgameio(args: &TablesArgs) -> anyhow::Result<Row> {
     })
 }
 
+/// The transport floor (`floor.rs`) for 10x `peer_actions_per_sec`: one connection per
+/// seat, tables of five, each action's frames out and its input in; prints whether the
+/// frames alone could be moved on this machine, and at what CPU.
+async fn measure_floor(args: &TablesArgs, peer_actions_per_sec: f64) -> anyhow::Result<()> {
+    let connections = args.tables * 5;
+    let actions = TARGET_RATIO * peer_actions_per_sec;
+    let traffic = floor::Traffic {
+        connections,
+        group: 5,
+        hz: actions * FRAMES_OUT_PER_ACTION / connections as f64,
+        frame_bytes: FLOOR_FRAME_BYTES,
+        inputs_hz: actions / connections as f64,
+    };
+    let clients = CpuWindow::open(&[std::process::id()])?;
+    let run = floor::measure(
+        traffic,
+        Duration::from_secs(5),
+        Duration::from_secs_f64(args.duration),
+    )
+    .await?;
+    let client_cores = clients.cores()?;
+    println!(
+        "floor     the frames of {TARGET_RATIO}x boardgame.io ({actions:.0} actions/s: \
+         {:.0} frames/s out over {} connections, {actions:.0} in), TCP and nothing else: \
+         {:.0} frames/s delivered ({:.0}%), {:.2} server cores ({:.1} us per frame), \
+         {client_cores:.2} cores for its clients over the run",
+        traffic.hz * connections as f64,
+        run.connected,
+        run.frames_per_sec,
+        100.0 * run.frames_per_sec / run.expected_per_sec.max(1e-9),
+        run.cores,
+        run.micros_per_frame(),
+    );
+    if !run.kept_up() {
+        println!(
+            "bound     a server that only moved these frames could not keep up here: \
+             {TARGET_RATIO}x boardgame.io is beyond this machine's loopback"
+        );
+    }
+    Ok(())
+}
+
 fn print_header() {
     println!(
         "{:<12} {:>7} {:>9} {:>10} {:>8} {:>8} {:>8} {:>6} {:>6} {:>8} {:>8}",
@@ -474,6 +527,12 @@ pub fn run(args: TablesArgs) -> anyhow::Result<()> {
                 "ratio     actions per second {ratio:.1}x boardgame.io's; p99 {:.2} ms vs {:.2} ms",
                 ours.p99_ms, theirs.p99_ms
             );
+            if !args.no_floor && theirs.actions_per_sec > 0.0 {
+                match rt.block_on(measure_floor(&args, theirs.actions_per_sec)) {
+                    Ok(()) => {}
+                    Err(err) => println!("floor failed: {err:#}"),
+                }
+            }
             println!(
                 "targets   p99 < {TARGET_P99_MS} ms: {}; actions/s >= {TARGET_RATIO}x boardgame.io: {}",
                 if p99_ok { "met" } else { "NOT met" },

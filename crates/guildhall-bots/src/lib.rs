@@ -24,6 +24,9 @@ use uuid::Uuid;
 
 pub mod tables;
 
+/// How often each arena bot sends an input.
+pub const INPUT_INTERVAL: Duration = Duration::from_millis(100);
+
 /// The subprotocol that switches the arena to MessagePack.
 pub const MSGPACK_PROTOCOL: &str = "guildhall.msgpack";
 
@@ -431,7 +434,7 @@ async fn bot(
     let mut seq = 0u32;
     let mut ended: Option<String> = None;
     let mut pending: std::collections::VecDeque<(u32, Instant)> = Default::default();
-    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    let mut ticker = tokio::time::interval(INPUT_INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
