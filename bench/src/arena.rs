@@ -6,6 +6,10 @@
 //!   of `guildhall bots` (guest init, matchmaking, WebSocket; lobbies of 10 at 30 Hz).
 //! - Colyseus: `bench/peers/colyseus-arena/server.mjs` (the same rules, `@colyseus/core`),
 //!   driven by `bots.mjs` (the same bot behaviour, Colyseus's client SDK).
+//! - The transport floor (`floor.rs`): a process that only writes one frame of
+//!   Guildhall's mean snapshot size per player per tick over TCP. Where it delivers every
+//!   frame, its players per CPU-second bound any server's on this machine, so its ratio to
+//!   Colyseus's bounds the ratio any server can reach here.
 //!
 //! Reported per subject: server CPU (cores busy over the measuring window) and players
 //! served per CPU-second, resident memory per connection (RSS growth over the idle
