@@ -19,16 +19,15 @@
 //! the whole run. The headline is
 //! the ratio of players per CPU-second and of memory per connection, in the same run.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use anyhow::Context;
 use guildhall_bots::{SwarmConfig, swarm};
 
 use crate::floor;
-use crate::procfs::{cpu_seconds, rss_kib, start_node_peer};
+use crate::procfs::{Proc, rss_kib, sample_window, spawn_ready, start_node_peer};
 use crate::prometheus;
 use crate::stack::runtime;
 
@@ -85,53 +84,16 @@ fn peer_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/colyseus-arena")
 }
 
-/// Samples the subject's CPU over the measuring window, which starts `ramp + 0.5 s` after
-/// the bots do and lasts `duration`; returns (cores busy, RSS at the end).
-async fn sample_window(pid: u32, ramp: Duration, duration: Duration) -> anyhow::Result<(f64, f64)> {
-    tokio::time::sleep(ramp + Duration::from_millis(500)).await;
-    let (cpu0, t0) = (cpu_seconds(pid)?, Instant::now());
-    tokio::time::sleep(duration).await;
-    let (cpu1, t1) = (cpu_seconds(pid)?, Instant::now());
-    let rss = rss_kib(pid)?;
-    Ok(((cpu1 - cpu0) / (t1 - t0).as_secs_f64(), rss))
-}
-
-struct Subject {
-    child: Child,
-    pid: u32,
-}
-
-impl Drop for Subject {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Starts this binary's `serve-up` and waits for its address.
-fn start_guildhall(dir: &std::path::Path) -> anyhow::Result<(Subject, String)> {
-    let mut child = Command::new(std::env::current_exe()?)
-        .arg("serve-up")
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let pid = child.id();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
-    let addr = line
-        .trim()
-        .strip_prefix("READY ")
-        .with_context(|| format!("serve-up said {line:?}"))?
-        .to_owned();
-    Ok((Subject { child, pid }, addr))
+fn start_guildhall(dir: &std::path::Path) -> anyhow::Result<(Proc, String)> {
+    spawn_ready(&["serve-up".as_ref(), dir.as_os_str()])
 }
 
 async fn measure_guildhall(args: &ArenaArgs, players: usize) -> anyhow::Result<Row> {
     let dir = tempfile::tempdir()?;
     let (subject, addr) = start_guildhall(dir.path())?;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let idle = rss_kib(subject.pid)?;
+    let idle = rss_kib(subject.pid())?;
     let (ramp, duration) = (
         Duration::from_secs_f64(args.ramp),
         Duration::from_secs_f64(args.duration),
@@ -147,7 +109,7 @@ async fn measure_guildhall(args: &ArenaArgs, players: usize) -> anyhow::Result<R
     };
     let (report, window) = tokio::join!(
         tokio::spawn(swarm(config)),
-        sample_window(subject.pid, ramp, duration)
+        sample_window(subject.pid(), ramp, duration)
     );
     let report = report?;
     let (cores, rss) = window?;
@@ -180,10 +142,9 @@ async fn measure_guildhall(args: &ArenaArgs, players: usize) -> anyhow::Result<R
 async fn measure_colyseus(args: &ArenaArgs, players: usize) -> anyhow::Result<Row> {
     let dir = peer_dir();
     let (child, port) = start_node_peer(&dir, "npm install --no-save")?;
-    let pid = child.id();
-    let subject = Subject { child, pid };
+    let subject = Proc::new(child);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let idle = rss_kib(subject.pid)?;
+    let idle = rss_kib(subject.pid())?;
     let (ramp, duration) = (
         Duration::from_secs_f64(args.ramp),
         Duration::from_secs_f64(args.duration),
@@ -197,7 +158,7 @@ async fn measure_colyseus(args: &ArenaArgs, players: usize) -> anyhow::Result<Ro
         .current_dir(&dir)
         .stderr(Stdio::inherit())
         .output();
-    let (output, window) = tokio::join!(bots, sample_window(subject.pid, ramp, duration));
+    let (output, window) = tokio::join!(bots, sample_window(subject.pid(), ramp, duration));
     let output = output?;
     let (cores, rss) = window?;
     // The Colyseus SDK logs its reconnection attempts to stdout; the report is the last

@@ -86,25 +86,17 @@ pub async fn measure(
     tokio::time::sleep(Duration::from_millis(500)).await;
     let pid = subject.pid();
     let idle = crate::procfs::rss_kib(pid)?;
-    let settle = Duration::from_millis(500);
     let inputs_every = Duration::from_secs_f64(1.0 / traffic.inputs_hz.max(1e-3));
-    let window = async {
-        tokio::time::sleep(ramp + settle).await;
-        let (cpu0, t0) = (crate::procfs::cpu_seconds(pid)?, std::time::Instant::now());
-        tokio::time::sleep(duration).await;
-        let cores = (crate::procfs::cpu_seconds(pid)? - cpu0) / t0.elapsed().as_secs_f64();
-        anyhow::Ok((cores, crate::procfs::rss_kib(pid)?))
-    };
     let (delivered, window) = tokio::join!(
         clients(
             &addr,
             traffic.connections,
             inputs_every,
             ramp,
-            settle,
+            crate::procfs::SETTLE,
             duration
         ),
-        window
+        crate::procfs::sample_window(pid, ramp, duration)
     );
     let delivered = delivered?;
     let (cores, rss) = window?;
@@ -117,6 +109,7 @@ pub async fn measure(
         expected_per_sec: delivered.connected as f64 * traffic.hz,
     })
 }
+
 /// A WebSocket text frame as a server sends it (unmasked) with a `payload`-byte body.
 pub fn server_frame(payload: usize) -> Bytes {
     let mut frame = Vec::with_capacity(payload + 10);

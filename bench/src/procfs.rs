@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
@@ -16,6 +17,24 @@ pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
     // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
     let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
     Ok(ticks / 100.0)
+}
+
+/// How long after the ramp a subject's measuring window starts, so the last joins have
+/// settled.
+pub const SETTLE: Duration = Duration::from_millis(500);
+
+/// Samples a subject's CPU over the measuring window, which starts `ramp + SETTLE` after
+/// the load does and lasts `duration`; returns (cores busy, RSS in KiB at the end).
+pub async fn sample_window(
+    pid: u32,
+    ramp: Duration,
+    duration: Duration,
+) -> anyhow::Result<(f64, f64)> {
+    tokio::time::sleep(ramp + SETTLE).await;
+    let (cpu0, t0) = (cpu_seconds(pid)?, Instant::now());
+    tokio::time::sleep(duration).await;
+    let cores = (cpu_seconds(pid)? - cpu0) / t0.elapsed().as_secs_f64();
+    Ok((cores, rss_kib(pid)?))
 }
 
 /// Resident memory in KiB.
