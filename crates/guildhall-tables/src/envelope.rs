@@ -1,13 +1,15 @@
 //! What crosses the bus between gateways (and head) and a game's worker.
 //!
-//! Actions travel on `game.<id>.actions` as [`Sealed`] envelopes: the JSON text of an
-//! [`ActionEnvelope`] and an HMAC-SHA256 over exactly those bytes under the internal key,
-//! so a worker trusts the claims inside (who, which seat, which role) without seeing the
-//! client's token, and drops anything unsigned or forged. Events travel back on
+//! Actions travel on `game.<id>.actions` sealed ([`Seal`]): an HMAC-SHA256 under the
+//! internal key, a newline, and exactly the bytes it covers, the JSON text of an
+//! [`ActionEnvelope`]; so a worker trusts the claims inside (who, which seat, which role)
+//! without seeing the client's token, and drops anything unsigned or forged. Events travel back on
 //! `game.<id>.events` as an [`EventBatch`]: every event one action caused, in order, in
 //! one bus message. Each is addressed to an [`Audience`] that gateways filter on, so a
 //! hand only ever reaches its owner, and carries the exact JSON text its clients are
 //! sent, so a gateway reads a small header and forwards the bytes it was given.
+
+use std::borrow::Cow;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -74,15 +76,6 @@ pub struct ActionEnvelope {
     pub payload: serde_json::Value,
 }
 
-/// An envelope and its MAC, as published.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Sealed {
-    /// The envelope's JSON text; the MAC covers exactly these bytes.
-    pub body: String,
-    /// Base64 HMAC-SHA256 of `body` under the internal key.
-    pub mac: String,
-}
-
 /// Seals and opens envelopes with the internal key.
 #[derive(Clone)]
 pub struct Seal {
@@ -98,9 +91,15 @@ impl std::fmt::Debug for Seal {
 /// Why an envelope was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unsealed {
-    NotJson,
+    /// No MAC line.
+    NotSealed,
     BadMac,
+    /// A valid MAC over something that is not an envelope.
+    NotJson,
 }
+
+/// Length of a base64 HMAC-SHA256 tag.
+const MAC_LEN: usize = 44;
 
 impl Seal {
     /// A seal under `key` (the platform's internal token); the key is derived for this one
@@ -121,26 +120,32 @@ impl Seal {
         mac
     }
 
+    /// `<base64 MAC>\n<the envelope's JSON text>`: the MAC covers exactly the bytes after
+    /// the newline, which are sent and read as they are (no second encoding).
     pub fn seal(&self, envelope: &ActionEnvelope) -> Vec<u8> {
-        let body = serde_json::to_string(envelope).expect("envelopes always serialize");
-        let tag = self.mac(body.as_bytes()).finalize().into_bytes();
-        let sealed = Sealed {
-            mac: base64::engine::general_purpose::STANDARD.encode(tag),
-            body,
-        };
-        serde_json::to_vec(&sealed).expect("sealed envelopes always serialize")
+        let body = serde_json::to_vec(envelope).expect("envelopes always serialize");
+        let tag = self.mac(&body).finalize().into_bytes();
+        let engine = &base64::engine::general_purpose::STANDARD;
+        let mut sealed = Vec::with_capacity(MAC_LEN + 1 + body.len());
+        sealed.extend_from_slice(engine.encode(tag).as_bytes());
+        sealed.push(b'\n');
+        sealed.extend_from_slice(&body);
+        sealed
     }
 
     pub fn open(&self, bytes: &[u8]) -> Result<ActionEnvelope, Unsealed> {
-        let sealed: Sealed = serde_json::from_slice(bytes).map_err(|_| Unsealed::NotJson)?;
+        let newline = bytes.iter().position(|&b| b == b'\n');
+        let Some((mac, body)) = newline.map(|at| (&bytes[..at], &bytes[at + 1..])) else {
+            return Err(Unsealed::NotSealed);
+        };
         let tag = base64::engine::general_purpose::STANDARD
-            .decode(&sealed.mac)
+            .decode(mac)
             .map_err(|_| Unsealed::BadMac)?;
         // Constant-time comparison.
-        self.mac(sealed.body.as_bytes())
+        self.mac(body)
             .verify_slice(&tag)
             .map_err(|_| Unsealed::BadMac)?;
-        serde_json::from_str(&sealed.body).map_err(|_| Unsealed::NotJson)
+        serde_json::from_slice(body).map_err(|_| Unsealed::NotJson)
     }
 }
 
@@ -188,6 +193,29 @@ pub struct EventHeader {
     pub action_id: Option<String>,
 }
 
+/// An event to add to a batch, borrowed from whoever made it.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRef<'a> {
+    pub game_id: &'a str,
+    pub seq: u64,
+    pub to: &'a Audience,
+    pub message_type: &'a str,
+    pub action_id: Option<&'a str>,
+    pub ts: i64,
+    pub version: &'a str,
+    pub state_version: Option<u64>,
+    pub payload: &'a serde_json::Value,
+}
+
+/// An [`EventHeader`] as written, borrowed.
+#[derive(Serialize)]
+struct HeaderOut<'a> {
+    to: &'a Audience,
+    message_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action_id: Option<&'a str>,
+}
+
 /// What a client receives for an event: the envelope without its routing.
 #[derive(Serialize)]
 struct ClientEvent<'a> {
@@ -215,20 +243,35 @@ impl EventBatch {
     }
 
     pub fn push(&mut self, event: &EventEnvelope) {
-        let header = EventHeader {
-            to: event.to.clone(),
-            message_type: event.message_type.clone(),
-            action_id: event.action_id.clone(),
-        };
-        let message = ClientEvent {
-            message_type: &event.message_type,
+        self.push_ref(EventRef {
             game_id: &event.game_id,
-            action_id: event.action_id.as_deref(),
             seq: event.seq,
+            to: &event.to,
+            message_type: &event.message_type,
+            action_id: event.action_id.as_deref(),
             ts: event.ts,
             version: &event.version,
             state_version: event.state_version,
             payload: &event.payload,
+        });
+    }
+
+    /// Adds an event without copying any of its parts first (the worker's way).
+    pub fn push_ref(&mut self, event: EventRef<'_>) {
+        let header = HeaderOut {
+            to: event.to,
+            message_type: event.message_type,
+            action_id: event.action_id,
+        };
+        let message = ClientEvent {
+            message_type: event.message_type,
+            game_id: event.game_id,
+            action_id: event.action_id,
+            seq: event.seq,
+            ts: event.ts,
+            version: event.version,
+            state_version: event.state_version,
+            payload: event.payload,
         };
         serde_json::to_writer(&mut self.bytes, &header).expect("headers always serialize");
         self.bytes.push(b'\n');
@@ -241,9 +284,59 @@ impl EventBatch {
     }
 }
 
-/// Reads a batch: each event's header and its client message (a slice of `bytes`).
-/// Stops at the first malformed pair.
-pub fn read_batch(bytes: &bytes::Bytes) -> impl Iterator<Item = (EventHeader, bytes::Bytes)> + '_ {
+/// An event's routing header as a gateway reads it, borrowed from the bus message: every
+/// connection of a table reads every header of every batch, so reading one allocates
+/// nothing (strings with escapes excepted) and skips serde's buffering of tagged enums.
+#[derive(Debug, Deserialize)]
+pub struct HeaderRef<'a> {
+    #[serde(borrow)]
+    pub to: AudienceRef<'a>,
+    #[serde(borrow)]
+    pub message_type: Text<'a>,
+    #[serde(default, borrow)]
+    pub action_id: Option<Text<'a>>,
+}
+
+/// A string of a [`HeaderRef`], borrowed unless it had escapes.
+#[derive(Debug, Deserialize)]
+pub struct Text<'a>(#[serde(borrow)] pub Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An [`Audience`] as a [`HeaderRef`] carries it: `{"kind": ..., "seat"?, "origin"?}`.
+#[derive(Debug, Deserialize)]
+pub struct AudienceRef<'a> {
+    #[serde(borrow)]
+    kind: Text<'a>,
+    #[serde(default)]
+    seat: Option<u8>,
+    #[serde(default, borrow)]
+    origin: Option<Text<'a>>,
+}
+
+impl AudienceRef<'_> {
+    /// Whether a connection holding `seat` (none for observers), with `origin`, is in the
+    /// audience. An audience this build does not know includes nobody.
+    pub fn includes(&self, seat: Option<u8>, origin: &str) -> bool {
+        match &*self.kind {
+            "all" => true,
+            "seat" => self.seat.is_some() && self.seat == seat,
+            "observers" => seat.is_none(),
+            "origin" => self.origin.as_deref() == Some(origin),
+            _ => false,
+        }
+    }
+}
+
+/// A batch's lines in pairs: each event's header line and its client message (a slice of
+/// `bytes`). Stops at the first incomplete pair.
+fn pairs(bytes: &bytes::Bytes) -> impl Iterator<Item = (&[u8], bytes::Bytes)> + '_ {
     let mut rest = 0;
     std::iter::from_fn(move || {
         let line = |from: usize| {
@@ -252,10 +345,16 @@ pub fn read_batch(bytes: &bytes::Bytes) -> impl Iterator<Item = (EventHeader, by
         };
         let (h_start, h_end) = line(rest)?;
         let (m_start, m_end) = line(h_end + 1)?;
-        let header = serde_json::from_slice(&bytes[h_start..h_end]).ok()?;
         rest = m_end + 1;
-        Some((header, bytes.slice(m_start..m_end)))
+        Some((&bytes[h_start..h_end], bytes.slice(m_start..m_end)))
     })
+}
+
+/// Reads a batch as a gateway does: each event's header, borrowed, and its client message
+/// (a slice of `bytes`). Stops at the first malformed pair.
+pub fn read_batch(bytes: &bytes::Bytes) -> impl Iterator<Item = (HeaderRef<'_>, bytes::Bytes)> {
+    pairs(bytes)
+        .map_while(|(header, message)| Some((serde_json::from_slice(header).ok()?, message)))
 }
 
 /// Reads a batch whole, for those who need every field (head, tests).
@@ -269,7 +368,10 @@ pub fn decode_batch(bytes: &bytes::Bytes) -> Vec<EventEnvelope> {
         state_version: Option<u64>,
         payload: serde_json::Value,
     }
-    read_batch(bytes)
+    pairs(bytes)
+        .map_while(|(header, message)| {
+            Some((serde_json::from_slice::<EventHeader>(header).ok()?, message))
+        })
         .filter_map(|(header, message)| {
             let message: Message = serde_json::from_slice(&message).ok()?;
             Some(EventEnvelope {
@@ -333,7 +435,14 @@ mod tests {
         assert_eq!(decode_batch(&bytes), events);
         let read: Vec<_> = read_batch(&bytes).collect();
         assert_eq!(read.len(), 3);
-        assert_eq!(read[1].0.to, Audience::Seat { seat: 3 });
+        assert!(read[1].0.to.includes(Some(3), "gw:1"));
+        assert!(!read[1].0.to.includes(Some(2), "gw:1"));
+        assert!(
+            !read[1].0.to.includes(None, "gw:1"),
+            "observers hold no seat"
+        );
+        assert_eq!(&*read[2].0.message_type, "card.played");
+        assert_eq!(read[2].0.action_id.as_deref(), Some("a-1"));
         let client: serde_json::Value = serde_json::from_slice(&read[2].1).unwrap();
         assert_eq!(client["action_id"], "a-1");
         assert_eq!(client["seq"], 3);
@@ -349,6 +458,52 @@ mod tests {
     }
 
     #[test]
+    fn headers_borrow_their_strings_and_still_read_escapes() {
+        let mut batch = EventBatch::new();
+        for action_id in ["a-1", "say \"hi\"\\"] {
+            batch.push(&EventEnvelope {
+                game_id: "ABC234".into(),
+                seq: 1,
+                to: Audience::Origin {
+                    origin: "gw:1".into(),
+                },
+                message_type: "action.result".into(),
+                action_id: Some(action_id.into()),
+                ts: 7,
+                version: PROTOCOL_VERSION.into(),
+                state_version: None,
+                payload: serde_json::json!({"status": "ok"}),
+            });
+        }
+        let bytes = bytes::Bytes::from(batch.into_bytes());
+        let read: Vec<_> = read_batch(&bytes).collect();
+        assert_eq!(read.len(), 2);
+        let plain = &read[0].0;
+        assert!(matches!(
+            plain.message_type.0,
+            Cow::Borrowed("action.result")
+        ));
+        assert!(matches!(
+            plain.action_id.as_ref().map(|id| &id.0),
+            Some(Cow::Borrowed("a-1"))
+        ));
+        let escaped = &read[1].0;
+        assert_eq!(escaped.action_id.as_deref(), Some("say \"hi\"\\"));
+        assert!(escaped.to.includes(None, "gw:1"));
+        assert!(escaped.to.includes(Some(4), "gw:1"));
+        assert!(!escaped.to.includes(None, "gw:2"));
+        // An audience this build does not know reaches nobody; a header without one ends
+        // the batch.
+        let odd = bytes::Bytes::from_static(
+            b"{\"to\":{\"kind\":\"nobody\"},\"message_type\":\"x\"}\n{}\n{\"message_type\":\"x\"}\n{}\n",
+        );
+        let read: Vec<_> = read_batch(&odd).collect();
+        assert_eq!(read.len(), 1);
+        assert!(!read[0].0.to.includes(None, "gw:1"));
+        assert!(!read[0].0.to.includes(Some(0), "gw:1"));
+    }
+
+    #[test]
     fn sealed_envelopes_open_and_forgeries_do_not() {
         let seal = Seal::new("internal");
         let original = envelope();
@@ -356,13 +511,20 @@ mod tests {
         assert_eq!(seal.open(&bytes), Ok(original.clone()));
         // Another key, a changed claim, or no MAC at all: refused.
         assert_eq!(Seal::new("other").open(&bytes), Err(Unsealed::BadMac));
-        let mut sealed: Sealed = serde_json::from_slice(&bytes).unwrap();
-        sealed.body = sealed.body.replace("\"seat\":2", "\"seat\":3");
-        assert_eq!(
-            seal.open(&serde_json::to_vec(&sealed).unwrap()),
-            Err(Unsealed::BadMac)
-        );
+        let forged = String::from_utf8(bytes.clone())
+            .unwrap()
+            .replace("\"seat\":2", "\"seat\":3");
+        assert_ne!(forged.as_bytes(), bytes);
+        assert_eq!(seal.open(forged.as_bytes()), Err(Unsealed::BadMac));
         let bare = serde_json::to_vec(&original).unwrap();
-        assert_eq!(seal.open(&bare), Err(Unsealed::NotJson));
+        assert_eq!(seal.open(&bare), Err(Unsealed::NotSealed));
+        assert_eq!(seal.open(b"not base64\n{}"), Err(Unsealed::BadMac));
+        assert_eq!(seal.open(b""), Err(Unsealed::NotSealed));
+        // A MAC over something else than an envelope is refused as such.
+        let tag = seal.mac(b"[1]").finalize().into_bytes();
+        let engine = &base64::engine::general_purpose::STANDARD;
+        let other = format!("{}\n[1]", engine.encode(tag));
+        assert_eq!(seal.open(other.as_bytes()), Err(Unsealed::NotJson));
+        assert_eq!(engine.encode(tag).len(), MAC_LEN);
     }
 }

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::envelope::{
-    ActionEnvelope, Audience, PROTOCOL_VERSION, Role, actions_channel, events_channel, read_batch,
+    ActionEnvelope, PROTOCOL_VERSION, Role, actions_channel, events_channel, read_batch,
 };
 use crate::service::Tables;
 
@@ -162,16 +162,6 @@ impl Pending {
             }
         }
         overdue
-    }
-}
-
-/// Whether an event is for this connection.
-fn addressed_to(to: &Audience, seat: Option<u8>, origin: &str) -> bool {
-    match to {
-        Audience::All => true,
-        Audience::Seat { seat: s } => seat == Some(*s),
-        Audience::Observers => seat.is_none(),
-        Audience::Origin { origin: o } => o == origin,
     }
 }
 
@@ -381,11 +371,12 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                     // Only the small headers are read; each message goes out as the
                     // worker wrote it, sharing the bus message's bytes.
                     for (header, message) in read_batch(&bytes) {
-                        if !addressed_to(&header.to, seat, &origin) {
+                        if !header.to.includes(seat, &origin) {
                             continue;
                         }
+                        let message_type = &*header.message_type;
                         // Between gateways only: a newer connection holds this seat.
-                        if header.message_type == "seat.holder" {
+                        if message_type == "seat.holder" {
                             let holder: Value = serde_json::from_slice(&message).unwrap_or_default();
                             if holder["payload"]["origin"].as_str() != Some(origin.as_str()) {
                                 break 'connection true;
@@ -393,7 +384,7 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                             continue;
                         }
                         if let Some(action_id) = header.action_id.as_deref()
-                            && header.message_type == "action.result"
+                            && message_type == "action.result"
                         {
                             // The gateway's own requests are not the client's business, and an
                             // action already answered `game_unavailable` is not answered twice.
@@ -404,7 +395,7 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                                 continue;
                             }
                         }
-                        if header.message_type == "sync" {
+                        if message_type == "sync" {
                             unavailable = false;
                         }
                         let Ok(text) = Utf8Bytes::try_from(message) else { continue };

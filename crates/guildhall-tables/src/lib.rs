@@ -7,7 +7,7 @@
 //!   with their first result, applies actions to the rules
 //!   ([`guildhall_briscola`]), persists the whole state before answering, and publishes
 //!   role-addressed events; a restarted worker resumes from the persisted state and
-//!   resyncs everyone.
+//!   resyncs everyone. [`results`]: the remembered results, kept with their saved text.
 //!
 //! - [`host::Host`]: the game host that starts workers on request (tasks in
 //!   `guildhall up`, a pool of child processes in the split shape), restarts them when
@@ -22,6 +22,7 @@ mod gateway;
 pub mod host;
 pub mod http;
 pub mod page;
+pub mod results;
 pub mod service;
 pub mod worker;
 

@@ -8,7 +8,6 @@
 //! acknowledged is lost or applied twice, and publishes a fresh `sync` to everyone.
 
 use guildhall_core::now_ms;
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use guildhall_briscola::{Action, Event, Game, Phase, RuleError, TableOptions};
@@ -19,15 +18,13 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::envelope::{
-    ActionEnvelope, Audience, EventBatch, EventEnvelope, PROTOCOL_VERSION, Role, Seal,
-    actions_channel, events_channel, heartbeat_key, state_key,
+    ActionEnvelope, Audience, EventBatch, EventRef, PROTOCOL_VERSION, Role, Seal, actions_channel,
+    events_channel, heartbeat_key, state_key,
 };
+use crate::results::Results;
 
 /// Event numbers reserved at a time (see [`TableState::seq_ceiling`]).
 const SEQ_BLOCK: u64 = 1024;
-/// Results remembered for retried action ids: about three hands of a table's accepted
-/// actions. They are saved with every action, so the number is kept small.
-const REMEMBERED_RESULTS: usize = 128;
 /// How often the worker says it is alive, and how long that lasts.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 pub const HEARTBEAT_TTL: Duration = Duration::from_secs(20);
@@ -98,8 +95,10 @@ pub struct TableState {
     pub seats: [Option<SeatHolder>; 5],
     /// Dealt when the fifth seat is taken.
     pub game: Option<Game>,
-    /// Recent results by action id, oldest first.
-    pub results: VecDeque<(String, Outcome)>,
+    /// Recent results by action id, oldest first. Saved by [`TableState::encode`], which
+    /// copies their kept JSON text in.
+    #[serde(skip_serializing)]
+    pub results: Results,
     /// The last event's sequence number.
     pub event_seq: u64,
     /// Event numbers up to this one may have been published: a restarted worker goes on
@@ -122,7 +121,7 @@ impl TableState {
             seed,
             seats: Default::default(),
             game: None,
-            results: VecDeque::new(),
+            results: Results::default(),
             event_seq: 0,
             seq_ceiling: 0,
             connections: Default::default(),
@@ -130,19 +129,19 @@ impl TableState {
         }
     }
 
-    fn remembered(&self, key: &str) -> Option<&Outcome> {
-        self.results
-            .iter()
-            .rev()
-            .find(|(id, _)| id == key)
-            .map(|(_, outcome)| outcome)
-    }
-
-    fn remember(&mut self, key: String, outcome: &Outcome) {
-        if self.results.len() >= REMEMBERED_RESULTS {
-            self.results.pop_front();
-        }
-        self.results.push_back((key, outcome.clone()));
+    /// The state as saved: the JSON object of every field, `results` included.
+    pub fn encode(&self) -> Vec<u8> {
+        // Room for the fields besides the results (a dealt game is about 3 KB), so the
+        // buffer is not grown and copied on the way.
+        let mut bytes = Vec::with_capacity(self.results.json_len() + 4096);
+        serde_json::to_writer(&mut bytes, self).expect("table states always serialize");
+        // `{...}` without `results` (skipped above): append it before the closing brace.
+        debug_assert_eq!(bytes.last(), Some(&b'}'));
+        bytes.pop();
+        bytes.extend_from_slice(b",\"results\":");
+        self.results.write_json(&mut bytes);
+        bytes.push(b'}');
+        bytes
     }
 
     /// The seat `player` holds, if any.
@@ -227,7 +226,7 @@ impl Worker {
     }
 
     async fn save(&self, state: &TableState) -> Result<(), String> {
-        let bytes = serde_json::to_vec(state).map_err(|e| e.to_string())?;
+        let bytes = state.encode();
         self.bus
             .set(&state_key(&state.game_id), &bytes, Some(self.state_ttl))
             .await
@@ -331,7 +330,7 @@ impl Worker {
             envelope.action_id
         );
         if envelope.role != Role::Observer
-            && let Some(outcome) = state.remembered(&key).cloned()
+            && let Some(outcome) = state.results.get(&key).cloned()
         {
             metrics::counter!("tables_actions_replayed_total").increment(1);
             self.send(state, action_id, vec![answer(origin, &outcome)])
@@ -344,7 +343,7 @@ impl Worker {
         let (outcome, mut events) = apply(state, &envelope);
         events.push(answer(origin, &outcome));
         if outcome.status == "ok" {
-            state.remember(key, &outcome);
+            state.results.remember(key, &outcome);
             self.save_and_send(state, action_id, events).await?;
             metrics::counter!("tables_actions_applied_total").increment(1);
         } else {
@@ -427,7 +426,7 @@ impl Worker {
             return self.save(state).await;
         }
         let batch = number(state, action_id, events);
-        let bytes = serde_json::to_vec(&*state).map_err(|e| e.to_string())?;
+        let bytes = state.encode();
         self.bus
             .set_and_publish(
                 &state_key(&state.game_id),
@@ -472,16 +471,16 @@ fn number(state: &mut TableState, action_id: Option<&str>, events: Published) ->
     }
     let (ts, state_version) = (now_ms(), state.game.as_ref().map(Game::version));
     let mut batch = EventBatch::new();
-    for (to, message_type, payload) in events {
+    for (to, message_type, payload) in &events {
         state.event_seq += 1;
-        batch.push(&EventEnvelope {
-            game_id: state.game_id.clone(),
+        batch.push_ref(EventRef {
+            game_id: &state.game_id,
             seq: state.event_seq,
             to,
             message_type,
-            action_id: action_id.map(str::to_owned),
+            action_id,
             ts,
-            version: PROTOCOL_VERSION.into(),
+            version: PROTOCOL_VERSION,
             state_version,
             payload,
         });

@@ -261,7 +261,7 @@ async fn the_hand_finished_whole(
         "no resync reached the observer after the failure"
     );
     // Nothing a bot saw acknowledged is missing from the stored state.
-    let stored: Vec<&str> = state.results.iter().map(|(key, _)| key.as_str()).collect();
+    let stored: Vec<&str> = state.results.keys().collect();
     for (bot, ended) in &finished {
         assert_eq!(*ended, Ended::MatchOver, "{}", bot.name);
         assert!(
