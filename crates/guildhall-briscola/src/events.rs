@@ -151,3 +151,25 @@ pub enum Event {
         winners: Vec<u8>,
     },
 }
+
+impl Event {
+    /// The event's `type`, as it is serialized (`"trick.played"`, ...): the message type
+    /// the tables protocol sends it as.
+    pub fn message_type(&self) -> &'static str {
+        match self {
+            Event::BidMade { .. } => "bid.made",
+            Event::AuctionWon { .. } => "auction.won",
+            Event::Redeal { .. } => "hand.redeal",
+            Event::HandDealt { .. } => "hand.dealt",
+            Event::PartnerRankCalled { .. } => "partner.rank_called",
+            Event::PartnerCalled { .. } => "partner.called",
+            Event::TrickPlayed { .. } => "trick.played",
+            Event::PartnerRevealed { .. } => "partner.revealed",
+            Event::TrickWon { .. } => "trick.won",
+            Event::HandScored { .. } => "score.update",
+            Event::PhaseChange { .. } => "phase.change",
+            Event::HandUpdate { .. } => "hand.update",
+            Event::MatchOver { .. } => "match.over",
+        }
+    }
+}

@@ -98,6 +98,9 @@ fn random_match(
 }
 
 fn check_event(game: &Game, event: &Event, hands_before: &[Vec<Card>], log: &mut HandLog) {
+    // The protocol's message type is the serialized `type`.
+    let serialized = serde_json::to_value(event).unwrap();
+    assert_eq!(serialized["type"], event.message_type(), "{serialized}");
     match event {
         Event::HandDealt { .. } => {
             *log = HandLog::default();

@@ -193,9 +193,10 @@ pub struct EventHeader {
     pub action_id: Option<String>,
 }
 
-/// An event to add to a batch, borrowed from whoever made it.
+/// An event to add to a batch, borrowed from whoever made it; its payload anything that
+/// serializes (a `Value`, or JSON text already as a `RawValue`).
 #[derive(Debug, Clone, Copy)]
-pub struct EventRef<'a> {
+pub struct EventRef<'a, P: ?Sized = serde_json::Value> {
     pub game_id: &'a str,
     pub seq: u64,
     pub to: &'a Audience,
@@ -204,7 +205,7 @@ pub struct EventRef<'a> {
     pub ts: i64,
     pub version: &'a str,
     pub state_version: Option<u64>,
-    pub payload: &'a serde_json::Value,
+    pub payload: &'a P,
 }
 
 /// An [`EventHeader`] as written, borrowed.
@@ -218,7 +219,7 @@ struct HeaderOut<'a> {
 
 /// What a client receives for an event: the envelope without its routing.
 #[derive(Serialize)]
-struct ClientEvent<'a> {
+struct ClientEvent<'a, P: ?Sized> {
     message_type: &'a str,
     game_id: &'a str,
     action_id: Option<&'a str>,
@@ -226,7 +227,7 @@ struct ClientEvent<'a> {
     ts: i64,
     version: &'a str,
     state_version: Option<u64>,
-    payload: &'a serde_json::Value,
+    payload: &'a P,
 }
 
 /// Events as they travel on `game.<id>.events`: JSON lines, two per event, the
@@ -257,7 +258,7 @@ impl EventBatch {
     }
 
     /// Adds an event without copying any of its parts first (the worker's way).
-    pub fn push_ref(&mut self, event: EventRef<'_>) {
+    pub fn push_ref<P: Serialize + ?Sized>(&mut self, event: EventRef<'_, P>) {
         let header = HeaderOut {
             to: event.to,
             message_type: event.message_type,

@@ -24,6 +24,7 @@ pub mod http;
 pub mod page;
 pub mod results;
 pub mod service;
+mod snapshot;
 pub mod worker;
 
 pub use envelope::{

@@ -13,6 +13,7 @@ use std::time::Duration;
 use guildhall_briscola::{Action, Event, Game, Phase, RuleError, TableOptions};
 use guildhall_bus::{Delivery, SharedBus};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -151,41 +152,6 @@ impl TableState {
             .position(|s| s.as_ref().is_some_and(|h| h.player_id == player))
             .map(|s| s as u8)
     }
-
-    /// A role-aware snapshot: a player's view of the game (their hand only), or the
-    /// observers' view (no hand at all); before the deal, just the seats.
-    pub fn snapshot(&self, seat: Option<u8>) -> Value {
-        let seats: Vec<Value> = self
-            .seats
-            .iter()
-            .zip(&self.connections)
-            .map(|(s, connection)| match s {
-                Some(h) => json!({
-                    "taken": true,
-                    "display_name": h.display_name,
-                    "connected": connection.is_some(),
-                }),
-                None => json!({ "taken": false }),
-            })
-            .collect();
-        let game = self.game.as_ref().map(|g| match seat {
-            Some(seat) => serde_json::to_value(g.player_view(seat)).unwrap_or(Value::Null),
-            None => serde_json::to_value(g.observer_view()).unwrap_or(Value::Null),
-        });
-        let mut snapshot = match game {
-            Some(Value::Object(view)) => Value::Object(view),
-            _ => {
-                json!({ "phase": "waiting", "turn": null, "dealer": 0, "hand_sizes": [0, 0, 0, 0, 0] })
-            }
-        };
-        snapshot["game_id"] = self.game_id.clone().into();
-        snapshot["seats"] = seats.into();
-        snapshot["role"] = if seat.is_some() { "player" } else { "observer" }.into();
-        if let Some(seat) = seat {
-            snapshot["seat"] = seat.into();
-        }
-        snapshot
-    }
 }
 
 /// A running worker's handles.
@@ -309,7 +275,7 @@ impl Worker {
                 Role::Player => envelope.player_id.and_then(|p| state.seat_of(p)),
                 _ => None,
             };
-            let snapshot = state.snapshot(seat);
+            let snapshot = raw(&state.snapshot_view(seat));
             let events = vec![
                 (origin.clone(), "sync".to_owned(), snapshot),
                 answer(origin, &Outcome::ok(Value::Null)),
@@ -382,13 +348,13 @@ impl Worker {
             published.push((
                 Audience::Seat { seat },
                 "seat.holder".into(),
-                json!({ "seat": seat, "origin": envelope.origin }),
+                raw(&json!({ "seat": seat, "origin": envelope.origin })),
             ));
             if back {
                 published.push((
                     Audience::All,
                     "player.reconnect".into(),
-                    json!({ "seat": seat }),
+                    raw(&json!({ "seat": seat })),
                 ));
             }
         } else {
@@ -399,7 +365,7 @@ impl Worker {
             published.push((
                 Audience::All,
                 "player.leave".into(),
-                json!({ "seat": seat }),
+                raw(&json!({ "seat": seat })),
             ));
         }
         // As for actions: saved before anyone hears of it, or the worker stops.
@@ -489,12 +455,17 @@ fn number(state: &mut TableState, action_id: Option<&str>, events: Published) ->
 }
 
 /// An action's one `action.result`, to where it came from.
-fn answer(origin: Audience, outcome: &Outcome) -> (Audience, String, Value) {
-    let payload = serde_json::to_value(outcome).expect("outcomes always serialize");
-    (origin, "action.result".into(), payload)
+fn answer(origin: Audience, outcome: &Outcome) -> (Audience, String, Box<RawValue>) {
+    (origin, "action.result".into(), raw(outcome))
 }
 
-type Published = Vec<(Audience, String, Value)>;
+/// Events to publish: each one's audience, message type and payload, the payload
+/// serialized once, where it is made.
+type Published = Vec<(Audience, String, Box<RawValue>)>;
+
+fn raw<T: Serialize + ?Sized>(payload: &T) -> Box<RawValue> {
+    serde_json::value::to_raw_value(payload).expect("payloads always serialize")
+}
 
 /// Applies one action to a copy of the state; the events to publish when it holds.
 fn apply(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Published) {
@@ -591,12 +562,17 @@ fn rule_error(err: &RuleError) -> Outcome {
 }
 
 /// A seat's cards, to that seat only.
-fn hand_update(game: &Game, seat: u8) -> (Audience, String, Value) {
-    let hand = game.player_view(seat).hand.unwrap_or_default();
+fn hand_update(game: &Game, seat: u8) -> (Audience, String, Box<RawValue>) {
+    #[derive(Serialize)]
+    struct HandUpdate<'a> {
+        seat: u8,
+        hand: &'a [guildhall_briscola::Card],
+    }
+    let hand = game.hand(seat);
     (
         Audience::Seat { seat },
         "hand.update".into(),
-        json!({ "seat": seat, "hand": hand }),
+        raw(&HandUpdate { seat, hand }),
     )
 }
 
@@ -608,11 +584,15 @@ fn snapshots(state: &TableState) -> Published {
             (
                 Audience::Seat { seat },
                 "sync".into(),
-                state.snapshot(Some(seat)),
+                raw(&state.snapshot_view(Some(seat))),
             )
         })
         .collect();
-    published.push((Audience::Observers, "sync".into(), state.snapshot(None)));
+    published.push((
+        Audience::Observers,
+        "sync".into(),
+        raw(&state.snapshot_view(None)),
+    ));
     published
 }
 
@@ -625,9 +605,7 @@ fn route_events(state: &TableState, events: Vec<Event>, published: &mut Publishe
             published.push(hand_update(game, seat));
             continue;
         }
-        let value = serde_json::to_value(&event).unwrap_or(Value::Null);
-        let message_type = value["type"].as_str().unwrap_or("event").to_owned();
-        published.push((Audience::All, message_type, value));
+        published.push((Audience::All, event.message_type().into(), raw(&event)));
         if matches!(event, Event::PhaseChange { .. }) {
             published.extend(snapshots(state));
         }
@@ -658,7 +636,7 @@ fn seat(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Publishe
             let named = json!({ "seat": seat, "display_name": display_name });
             return (
                 Outcome::ok(json!({ "seat": seat })),
-                vec![(Audience::All, "player.join".to_owned(), named)],
+                vec![(Audience::All, "player.join".to_owned(), raw(&named))],
             );
         }
         return (Outcome::ok(json!({ "seat": seat })), Vec::new());
@@ -676,7 +654,7 @@ fn seat(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Publishe
     let mut published = vec![(
         Audience::All,
         "player.join".to_owned(),
-        json!({ "seat": free, "display_name": display_name }),
+        raw(&json!({ "seat": free, "display_name": display_name })),
     )];
     if state.seats.iter().all(Option::is_some) && state.game.is_none() {
         let game = Game::new(state.options, state.seed);
@@ -686,7 +664,7 @@ fn seat(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Publishe
         published.push((
             Audience::All,
             "phase.change".into(),
-            json!({ "type": "phase.change", "phase": "auction" }),
+            raw(&json!({ "type": "phase.change", "phase": "auction" })),
         ));
     }
     (Outcome::ok(json!({ "seat": free })), published)
