@@ -3,9 +3,9 @@
 //! Actions travel on `game.<id>.actions` sealed ([`Seal`]): an HMAC-SHA256 under the
 //! internal key, a newline, and exactly the bytes it covers, the JSON text of an
 //! [`ActionEnvelope`]; so a worker trusts the claims inside (who, which seat, which role)
-//! without seeing the client's token, and drops anything unsigned or forged. Events travel back on
-//! `game.<id>.events` as an [`EventBatch`]: every event one action caused, in order, in
-//! one bus message. Each is addressed to an [`Audience`] that gateways filter on, so a
+//! without seeing the client's token, and drops anything unsigned or forged. Events
+//! travel back on `game.<id>.events` as an [`EventBatch`]: every event one action caused,
+//! in order, in one bus message. Each is addressed to an [`Audience`] that gateways filter on, so a
 //! hand only ever reaches its owner, and carries the exact JSON text its clients are
 //! sent, so a gateway reads a small header and forwards the bytes it was given.
 
