@@ -148,9 +148,11 @@ impl Session {
                 .insert("sec-websocket-protocol", MSGPACK_PROTOCOL.parse()?);
         }
         // Nagle off: inputs are small and must leave at once.
-        // A snapshot fits in 16 KiB; the default 128 KiB buffer is zeroed on every read.
+        // tungstenite zeroes its whole read buffer before every read (128 KiB by default),
+        // wake-ups that find nothing included. Most frames fit in 4 KiB; a larger snapshot
+        // takes a few reads.
         let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
-            .read_buffer_size(16 * 1024);
+            .read_buffer_size(4 * 1024);
         let (ws, response) =
             tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
         let agreed = response

@@ -73,7 +73,52 @@ pub struct ActionEnvelope {
     /// The action: `{"message_type": ..., "payload": {...}}`.
     pub message_type: String,
     #[serde(default)]
-    pub payload: serde_json::Value,
+    pub payload: Payload,
+}
+
+/// An action's payload as the JSON text the client sent: a gateway passes it on without
+/// reading it, and the worker reads it once, into what the action type needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Payload(Box<serde_json::value::RawValue>);
+
+impl Payload {
+    /// The payload's JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The payload as a JSON value (`null` if the text is not JSON, which a payload that
+    /// arrived through serde always is).
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(self.get()).unwrap_or_default()
+    }
+}
+
+impl Default for Payload {
+    /// `null`: no payload.
+    fn default() -> Self {
+        Self::from(serde_json::Value::Null)
+    }
+}
+
+impl From<Box<serde_json::value::RawValue>> for Payload {
+    fn from(raw: Box<serde_json::value::RawValue>) -> Self {
+        Self(raw)
+    }
+}
+
+impl From<serde_json::Value> for Payload {
+    fn from(value: serde_json::Value) -> Self {
+        Self(serde_json::value::to_raw_value(&value).expect("values always serialize"))
+    }
+}
+
+/// Payloads are equal when their texts are.
+impl PartialEq for Payload {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
 }
 
 /// Seals and opens envelopes with the internal key.
@@ -405,7 +450,7 @@ mod tests {
             version: PROTOCOL_VERSION.into(),
             origin: "gw:1".into(),
             message_type: "play".into(),
-            payload: serde_json::json!({"card": {"suit": "coppe", "rank": 1}}),
+            payload: serde_json::json!({"card": {"suit": "coppe", "rank": 1}}).into(),
         }
     }
 
@@ -502,6 +547,37 @@ mod tests {
         assert_eq!(read.len(), 1);
         assert!(!read[0].0.to.includes(None, "gw:1"));
         assert!(!read[0].0.to.includes(Some(0), "gw:1"));
+    }
+
+    #[test]
+    fn payloads_travel_as_the_text_the_client_sent() {
+        // As a gateway reads a client message: the payload is kept as its text,
+        // spacing, key order and escapes included, and sealed into the envelope as is.
+        let text = r#"{ "card": {"rank": 1, "suit": "coppe"}, "note": "a\nb" }"#;
+        let message: ActionEnvelope = serde_json::from_value(serde_json::json!({
+            "game_id": "g", "player_id": null, "role": "player", "seat": 1,
+            "action_id": "a", "ts": 0, "version": "1.0", "origin": "gw:1",
+            "message_type": "play",
+        }))
+        .unwrap();
+        assert_eq!(message.payload.get(), "null", "a missing payload is null");
+        let payload: Payload = serde_json::from_str(text).unwrap();
+        assert_eq!(payload.get(), text);
+        let sealed = Seal::new("k").seal(&ActionEnvelope {
+            payload: payload.clone(),
+            ..message
+        });
+        let body = std::str::from_utf8(&sealed[MAC_LEN + 1..]).unwrap();
+        assert!(body.ends_with(&format!(r#""payload":{text}}}"#)), "{body}");
+        let opened = Seal::new("k").open(&sealed).unwrap();
+        assert_eq!(opened.payload, payload);
+        assert_eq!(opened.payload.value()["card"]["suit"], "coppe");
+        assert_eq!(opened.payload.value()["note"], "a\nb");
+        // Equal by text: the same value written otherwise is another payload.
+        let compact = Payload::from(payload.value());
+        assert_ne!(compact, payload);
+        assert_eq!(compact.value(), payload.value());
+        assert_eq!(Payload::default().value(), serde_json::Value::Null);
     }
 
     #[test]

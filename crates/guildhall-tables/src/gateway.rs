@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::envelope::{
-    ActionEnvelope, PROTOCOL_VERSION, Role, actions_channel, events_channel, read_batch,
+    ActionEnvelope, PROTOCOL_VERSION, Payload, Role, actions_channel, events_channel, read_batch,
 };
 use crate::service::Tables;
 
@@ -33,12 +33,15 @@ struct ClientMessage {
     message_type: String,
     #[serde(default)]
     action_id: Option<String>,
+    /// Passed on as sent; only a `join`'s is read here.
     #[serde(default)]
-    payload: Value,
+    payload: Payload,
 }
 
 pub(crate) async fn upgrade(State(tables): State<Arc<Tables>>, ws: WebSocketUpgrade) -> Response {
-    ws.read_buffer_size(8192)
+    // Client frames are small, and tungstenite zeroes the whole read buffer before every
+    // read: keep it small (larger messages, up to the limit, take a few reads).
+    ws.read_buffer_size(4096)
         .max_message_size(16 * 1024)
         .on_upgrade(move |socket| connection(tables, socket))
 }
@@ -75,14 +78,6 @@ async fn refuse(socket: &mut WebSocket, action_id: &str, code: &str, message: &s
             reason: code.into(),
         })))
         .await;
-}
-
-/// Sleeps until `deadline`, or forever without one.
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// A connection's actions waiting for their result.
@@ -203,7 +198,8 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
         .await;
     };
     let join_id = join.action_id.clone().unwrap_or_default();
-    let token = join.payload["token"].as_str().unwrap_or_default();
+    let join_payload = join.payload.value();
+    let token = join_payload["token"].as_str().unwrap_or_default();
     let claims: TableClaims = match tables.verifier.verify(token, TABLES_AUDIENCE) {
         Ok(claims) => claims,
         Err(_) => {
@@ -266,7 +262,7 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
     // seat, on any gateway, is closed.
     let origin = format!("gw:{}", Uuid::new_v4().simple());
     let player_id = (role == Role::Player).then_some(claims.sub);
-    let envelope = |action_id: String, message_type: String, payload: Value| ActionEnvelope {
+    let envelope = |action_id: String, message_type: String, payload: Payload| ActionEnvelope {
         game_id: game_id.clone(),
         player_id,
         role,
@@ -287,7 +283,7 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
     if !publish(envelope(
         format!("sync-{}", Uuid::new_v4()),
         "sync".into(),
-        Value::Null,
+        Payload::default(),
     ))
     .await
     {
@@ -307,7 +303,7 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
         publish(envelope(
             format!("presence-{}", Uuid::new_v4()),
             "presence".into(),
-            json!({ "online": true }),
+            json!({ "online": true }).into(),
         ))
         .await;
     }
@@ -315,11 +311,24 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
     let mut pending = Pending::new(tables.action_timeout());
     // Whether this client was told the game is unavailable and awaits a fresh sync.
     let mut unavailable = false;
+    // One shutdown wait and one timer for the connection's life, not one of each per
+    // message: every connection's wait sits on the one `closing` token, and a timer is
+    // moved only when an action is due earlier than it fires (a timer that fires for an
+    // action already answered finds nothing overdue). Armed only while an action waits,
+    // so idle connections cost nothing.
+    let closing = tables.closing.cancelled();
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(closing, timer);
+    let mut armed = false;
     let kicked_out = 'connection: loop {
-        // A timer only while an action waits: idle connections cost nothing.
-        let deadline = pending.next_deadline();
+        if let Some(deadline) = pending.next_deadline().map(tokio::time::Instant::from_std)
+            && (!armed || deadline < timer.deadline())
+        {
+            timer.as_mut().reset(deadline);
+            armed = true;
+        }
         tokio::select! {
-            _ = tables.closing.cancelled() => {
+            _ = &mut closing => {
                 // 1012: the service is restarting; any gateway takes the same token.
                 let _ = socket.send(Message::Close(Some(CloseFrame {
                     code: 1012,
@@ -327,7 +336,8 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                 }))).await;
                 return;
             }
-            _ = sleep_until(deadline) => {
+            _ = &mut timer, if armed => {
+                armed = false;
                 let overdue = pending.overdue();
                 if overdue.is_empty() {
                     continue;
@@ -365,7 +375,7 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                     break false;
                 }
                 Some(Delivery::Gap) => {
-                    publish(envelope(format!("sync-{}", Uuid::new_v4()), "sync".into(), Value::Null)).await;
+                    publish(envelope(format!("sync-{}", Uuid::new_v4()), "sync".into(), Payload::default())).await;
                 }
                 Some(Delivery::Message(bytes)) => {
                     // Only the small headers are read; each message goes out as the
@@ -460,7 +470,7 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
         publish(envelope(
             format!("presence-{}", Uuid::new_v4()),
             "presence".into(),
-            json!({ "online": false }),
+            json!({ "online": false }).into(),
         ))
         .await;
     }

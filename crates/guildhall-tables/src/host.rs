@@ -161,7 +161,7 @@ pub fn start_request(seal: &Seal, game_id: &str) -> Vec<u8> {
         version: PROTOCOL_VERSION.into(),
         origin: "tables".into(),
         message_type: START.into(),
-        payload: serde_json::Value::Null,
+        payload: Default::default(),
     })
 }
 

@@ -28,7 +28,8 @@ mod snapshot;
 pub mod worker;
 
 pub use envelope::{
-    ActionEnvelope, Audience, EventBatch, EventEnvelope, Role, Seal, decode_batch, read_batch,
+    ActionEnvelope, Audience, EventBatch, EventEnvelope, Payload, Role, Seal, decode_batch,
+    read_batch,
 };
 pub use service::{Seated, Tables, TablesSettings};
 pub use worker::{Outcome, SeatHolder, Stopped, TableState, Worker};

@@ -173,7 +173,7 @@ impl Tables {
             version: PROTOCOL_VERSION.into(),
             origin: format!("head:{}", Uuid::new_v4().simple()),
             message_type: "seat".into(),
-            payload: json!({ "display_name": display_name }),
+            payload: json!({ "display_name": display_name }).into(),
         };
         let outcome = self.request(envelope).await?;
         if outcome.status != "ok" {

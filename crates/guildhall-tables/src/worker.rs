@@ -228,10 +228,13 @@ impl Worker {
         let mut heartbeat = tokio::time::interval(HEARTBEAT_EVERY);
         // A game untouched for the state's lifetime is gone: its worker stops.
         let idle = tokio::time::sleep(self.state_ttl);
-        tokio::pin!(idle);
+        // One wait on the shutdown token (which every worker shares) for the worker's
+        // life, not one per action.
+        let stopping = shutdown.cancelled();
+        tokio::pin!(idle, stopping);
         loop {
             tokio::select! {
-                _ = shutdown.cancelled() => {
+                _ = &mut stopping => {
                     // Stopped on purpose: another worker may take the game at once.
                     let _ = self.bus.delete(&heartbeat_key(game_id)).await;
                     return Stopped::Shutdown;
@@ -335,7 +338,7 @@ impl Worker {
         };
         let Some(seat) = seat else { return Ok(()) };
         let index = seat as usize;
-        let online = envelope.payload["online"].as_bool().unwrap_or(true);
+        let online = envelope.payload.value()["online"].as_bool().unwrap_or(true);
         let holder = state.connections[index].as_deref();
         let mut published: Published = Vec::new();
         if online {
@@ -506,11 +509,19 @@ fn apply(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Publish
             Vec::new(),
         );
     };
+    // The payload is read once, here, from the text the client sent.
+    let mut action = match envelope.payload.value() {
+        Value::Object(map) => map,
+        Value::Null => serde_json::Map::new(),
+        _ => {
+            return (
+                Outcome::error("invalid_action", "the payload must be an object"),
+                Vec::new(),
+            );
+        }
+    };
     // A client acting on an older state than the server's is out of step: resync.
-    if let Some(expected) = envelope
-        .payload
-        .get("state_version")
-        .and_then(Value::as_u64)
+    if let Some(expected) = action.get("state_version").and_then(Value::as_u64)
         && expected != game.version()
     {
         return (
@@ -521,16 +532,6 @@ fn apply(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Publish
             Vec::new(),
         );
     }
-    let mut action = match &envelope.payload {
-        Value::Object(map) => map.clone(),
-        Value::Null => serde_json::Map::new(),
-        _ => {
-            return (
-                Outcome::error("invalid_action", "the payload must be an object"),
-                Vec::new(),
-            );
-        }
-    };
     action.remove("state_version");
     action.insert("type".into(), envelope.message_type.clone().into());
     let action: Action = match serde_json::from_value(Value::Object(action)) {
@@ -621,10 +622,8 @@ fn seat(state: &mut TableState, envelope: &ActionEnvelope) -> (Outcome, Publishe
             Vec::new(),
         );
     };
-    let display_name = envelope
-        .payload
-        .get("display_name")
-        .and_then(Value::as_str)
+    let display_name = envelope.payload.value()["display_name"]
+        .as_str()
         .map(str::to_owned);
     if let Some(seat) = state.seat_of(player) {
         // Joining again may name the seat anew.

@@ -130,7 +130,7 @@ impl Table {
             version: PROTOCOL_VERSION.into(),
             origin: "test:1".into(),
             message_type: message_type.into(),
-            payload,
+            payload: payload.into(),
         }
     }
 

@@ -222,6 +222,12 @@ impl TableBot {
         halt: &Halt,
     ) -> anyhow::Result<Ended> {
         let mut last_heard = Instant::now();
+        // One halt future and one timer for the whole game, not one of each per frame:
+        // a timer that already fires no later than the next wake is left alone (an early
+        // wake finds nothing due), so most frames touch neither.
+        let halted = halt.wait();
+        let timer = tokio::time::sleep_until(self.wake_at(last_heard).into());
+        tokio::pin!(halted, timer);
         loop {
             if self.tracker.match_over && self.pending.is_none() {
                 session.close().await;
@@ -230,13 +236,16 @@ impl TableBot {
             let step = match self.act(&mut session, stats).await {
                 Err(dropped) => Err(dropped),
                 Ok(()) => {
-                    let wake = self.wake_at(last_heard);
+                    let wake = tokio::time::Instant::from_std(self.wake_at(last_heard));
+                    if timer.is_elapsed() || wake < timer.deadline() {
+                        timer.as_mut().reset(wake);
+                    }
                     tokio::select! {
-                        _ = halt.wait() => {
+                        _ = &mut halted => {
                             session.close().await;
                             return Ok(Ended::Stopped);
                         }
-                        _ = tokio::time::sleep_until(wake.into()) => {
+                        _ = &mut timer => {
                             self.on_timer(&mut session, stats, last_heard).await.map(|heard| {
                                 if heard { last_heard = Instant::now(); }
                             })
@@ -406,16 +415,14 @@ impl TableBot {
         stats: &TableStats,
         frame: &str,
     ) -> Result<(), Dropped> {
-        let Ok(head) = serde_json::from_str::<Head>(frame) else {
+        let Ok(head) = serde_json::from_str::<Frame>(frame) else {
             stats.error("unreadable", || format!("{}: {frame}", self.name));
             return Ok(());
         };
         let message_type = head.message_type.as_ref();
         match message_type {
             "action.result" => {
-                let payload = serde_json::from_str::<Body<Fields>>(frame)
-                    .map(|body| body.payload)
-                    .unwrap_or_default();
+                let payload = serde_json::from_str::<Fields>(head.payload()).unwrap_or_default();
                 let action_id = head.action_id.as_deref().unwrap_or_default();
                 let ok = payload.status.as_deref() == Some("ok");
                 let code = payload.code.as_deref().unwrap_or("error");
@@ -457,7 +464,7 @@ impl TableBot {
             }
             _ => {
                 let scored = self.tracker.hands_scored;
-                self.tracker.on_frame(message_type, frame);
+                self.tracker.on_payload(message_type, head.payload());
                 if self.tracker.hands_scored > scored && self.seat.seat == 0 && stats.measuring() {
                     stats.hands.fetch_add(1, Ordering::Relaxed);
                 }

@@ -216,3 +216,36 @@ fn a_snapshot_before_the_deal_is_no_view() {
     tracker.on_message("sync", &snapshot);
     assert!(tracker.my_turn());
 }
+
+#[test]
+fn frames_are_read_in_one_pass_whatever_their_key_order() {
+    let frame = r#"{"payload": {"seat": 2, "card": {"suit": "spade", "rank": 3}},
+        "seq": 9, "message_type": "trick.played", "action_id": "b-\u0031"}"#;
+    let head: Frame = serde_json::from_str(frame).unwrap();
+    assert_eq!(head.message_type, "trick.played");
+    assert_eq!(head.action_id.as_deref(), Some("b-1"));
+    assert_eq!(
+        head.payload(),
+        r#"{"seat": 2, "card": {"suit": "spade", "rank": 3}}"#
+    );
+    let fields: Fields = serde_json::from_str(head.payload()).unwrap();
+    assert_eq!(fields.seat, Some(2));
+    assert_eq!(fields.card.map(|c| c.rank), Some(3));
+    // No payload (or null): nothing to read, which the readers take as unreadable.
+    for frame in [
+        r#"{"message_type": "match.over"}"#,
+        r#"{"message_type": "match.over", "payload": null}"#,
+    ] {
+        let head: Frame = serde_json::from_str(frame).unwrap();
+        assert_eq!(head.payload(), "");
+        assert!(serde_json::from_str::<Fields>(head.payload()).is_err());
+    }
+    // A tracker given an unreadable event forgets whose turn it is, until a `sync`.
+    let game = Game::new(TableOptions::default(), 7);
+    let view = serde_json::to_value(game.player_view(0)).unwrap();
+    let mut tracker = Tracker::default();
+    tracker.on_message("sync", &view);
+    assert!(tracker.view.as_ref().unwrap().turn.is_some());
+    tracker.on_payload("bid.made", "");
+    assert_eq!(tracker.view.as_ref().unwrap().turn, None);
+}

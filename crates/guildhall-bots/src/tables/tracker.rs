@@ -4,7 +4,8 @@ use std::borrow::Cow;
 
 use guildhall_briscola::{Bid, BidRecord, Card, Phase, PlayedCard, View, next_seat};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::*;
 
@@ -29,18 +30,16 @@ impl Tracker {
 
     /// Takes in one message given as its `message_type` and `payload`.
     pub fn on_message(&mut self, message_type: &str, payload: &Value) {
-        self.on_frame(message_type, &json!({ "payload": payload }).to_string());
+        self.on_payload(message_type, &payload.to_string());
     }
 
-    /// Takes in one message of type `message_type`, given as the whole frame's JSON text;
-    /// only the payload fields the bots use are read.
-    pub fn on_frame(&mut self, message_type: &str, frame: &str) {
+    /// Takes in one message of type `message_type`, given as its payload's JSON text
+    /// (empty when the frame had none); only the fields the bots use are read.
+    pub fn on_payload(&mut self, message_type: &str, payload: &str) {
         match message_type {
             "sync" => {
                 // `None` before the deal (`"phase": "waiting"` is no phase of a game).
-                self.view = serde_json::from_str::<Body<View>>(frame)
-                    .ok()
-                    .map(|body| body.payload);
+                self.view = serde_json::from_str::<View>(payload).ok();
                 if self
                     .view
                     .as_ref()
@@ -59,7 +58,7 @@ impl Tracker {
             "hand.update" | "bid.made" | "trick.played" | "trick.won" | "phase.change" => {
                 let Some(view) = &mut self.view else { return };
                 // Unreadable: the turn is unknown until the next `sync`.
-                let Ok(Body { payload }) = serde_json::from_str::<Body<Fields>>(frame) else {
+                let Ok(payload) = serde_json::from_str::<Fields>(payload) else {
                     view.turn = None;
                     return;
                 };
@@ -72,19 +71,23 @@ impl Tracker {
     }
 }
 
-/// A message's `message_type` and `action_id`, read without its payload.
+/// A message read in one pass: its `message_type` and `action_id`, and its payload as
+/// the JSON text it arrived as, read further only by those who need it.
 #[derive(Deserialize)]
-pub(super) struct Head<'a> {
+pub(super) struct Frame<'a> {
     #[serde(borrow)]
     pub(super) message_type: Cow<'a, str>,
     #[serde(default, borrow)]
     pub(super) action_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    payload: Option<&'a RawValue>,
 }
 
-/// A message's payload, read as `P`.
-#[derive(Deserialize)]
-pub(super) struct Body<P> {
-    pub(super) payload: P,
+impl Frame<'_> {
+    /// The payload's JSON text; empty (which reads as nothing) when there was none.
+    pub(super) fn payload(&self) -> &str {
+        self.payload.map_or("", RawValue::get)
+    }
 }
 
 /// The payload fields the bots read, of events and results; others are skipped.
