@@ -174,6 +174,89 @@ impl Intent {
         );
         serde_json::from_value(serde_json::Value::Object(fields))
     }
+
+    /// A route's whole body, `{"version": N, ...fields}`, read straight into the version
+    /// and the intent `name`, without a JSON tree between. Only a body that is exactly
+    /// right is read this way: `None` for anything else (no version or one below 1, an
+    /// unknown, missing, repeated or ill-typed field, an unknown name), and the caller
+    /// then reads it field by field, as [`Intent::from_fields`] does, for the precise
+    /// error. Whatever this accepts, that reading accepts too, with the same result
+    /// (a test holds the two together).
+    pub fn versioned_from_json(name: &str, json: &str) -> Option<(i64, Intent)> {
+        fn read<'a, T: Deserialize<'a>>(json: &'a str) -> Option<T> {
+            serde_json::from_str(json).ok()
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Hitpoints {
+            version: i64,
+            delta: i32,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct TempHp {
+            version: i64,
+            amount: i32,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct EquipArmor {
+            version: i64,
+            #[serde(deserialize_with = "required_option")]
+            armor: Option<Armor>,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct EquipWeapon {
+            version: i64,
+            #[serde(deserialize_with = "required_option")]
+            weapon: Option<Weapon>,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Shield {
+            version: i64,
+            equipped: bool,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Currency {
+            version: i64,
+            deltas: CurrencyDeltas,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct LevelUp {
+            version: i64,
+        }
+        let (version, intent) = match name {
+            "hitpoints" => {
+                read(json).map(|b: Hitpoints| (b.version, Intent::Hitpoints { delta: b.delta }))
+            }
+            "temp_hp" => {
+                read(json).map(|b: TempHp| (b.version, Intent::TempHp { amount: b.amount }))
+            }
+            "equip_armor" => {
+                read(json).map(|b: EquipArmor| (b.version, Intent::EquipArmor { armor: b.armor }))
+            }
+            "equip_weapon" => read(json)
+                .map(|b: EquipWeapon| (b.version, Intent::EquipWeapon { weapon: b.weapon })),
+            "shield" => read(json).map(|b: Shield| {
+                (
+                    b.version,
+                    Intent::Shield {
+                        equipped: b.equipped,
+                    },
+                )
+            }),
+            "currency" => {
+                read(json).map(|b: Currency| (b.version, Intent::Currency { deltas: b.deltas }))
+            }
+            "level_up" => read(json).map(|b: LevelUp| (b.version, Intent::LevelUp)),
+            _ => None,
+        }?;
+        (version >= 1).then_some((version, intent))
+    }
 }
 
 /// The state after `intent`, with `version` one higher and `updated_at = now`; or why the

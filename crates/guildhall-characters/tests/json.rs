@@ -203,3 +203,137 @@ fn view_json_shape() {
     assert_eq!(v["derived"]["saving_throws"]["str"], 5);
     assert_eq!(v["created_at"], T0);
 }
+
+/// The field-by-field reading the routes fall back on: `version` (a positive integer)
+/// taken out of the body, the rest through [`Intent::from_fields`].
+fn by_fields(name: &str, body: &str) -> Option<(i64, Intent)> {
+    let mut fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(body).ok()?;
+    let version = fields.remove("version")?.as_i64().filter(|v| *v >= 1)?;
+    Intent::from_fields(name, fields).ok().map(|i| (version, i))
+}
+
+#[test]
+fn the_direct_reading_of_a_body_agrees_with_the_field_by_field_one() {
+    let mut bodies: Vec<(&str, String)> = Vec::new();
+    let versions = [
+        "1",
+        "7",
+        "9223372036854775807",
+        "0",
+        "-3",
+        "1.5",
+        "\"2\"",
+        "null",
+        "1e3",
+    ];
+    let fields: [(&str, &[&str]); 7] = [
+        (
+            "hitpoints",
+            &[
+                r#""delta": -7"#,
+                r#""delta": 2147483648"#,
+                r#""delta": "x""#,
+                "",
+            ],
+        ),
+        (
+            "temp_hp",
+            &[r#""amount": 5"#, r#""amount": -1"#, r#""amount": 1.0"#],
+        ),
+        (
+            "equip_armor",
+            &[
+                r#""armor": "plate""#,
+                r#""armor": null"#,
+                r#""armor": "mithral""#,
+                "",
+            ],
+        ),
+        (
+            "equip_weapon",
+            &[
+                r#""weapon": "longsword""#,
+                r#""weapon": null"#,
+                r#""weapon": 3"#,
+            ],
+        ),
+        (
+            "shield",
+            &[r#""equipped": true"#, r#""equipped": "yes""#, ""],
+        ),
+        (
+            "currency",
+            &[
+                r#""deltas": {"gp": -5, "cp": 9}"#,
+                r#""deltas": {"zp": 1}"#,
+                r#""deltas": {}"#,
+            ],
+        ),
+        ("level_up", &[""]),
+    ];
+    for (name, options) in fields {
+        for field in options {
+            for version in versions {
+                let sep = if field.is_empty() { "" } else { ", " };
+                bodies.push((name, format!(r#"{{"version": {version}{sep}{field}}}"#)));
+                bodies.push((name, format!(r#"{{ {field}{sep}"version":{version} }}"#)));
+                // An extra field, the tag, a repeated key: never read directly.
+                bodies.push((
+                    name,
+                    format!(r#"{{"version": {version}{sep}{field}, "levels": 3}}"#),
+                ));
+                bodies.push((
+                    name,
+                    format!(r#"{{"version": {version}{sep}{field}, "intent": "{name}"}}"#),
+                ));
+                bodies.push((
+                    name,
+                    format!(r#"{{"version": 1, "version": {version}{sep}{field}}}"#),
+                ));
+            }
+            bodies.push((name, format!("{{{field}}}")));
+        }
+        bodies.push((name, "[]".into()));
+        bodies.push((name, "null".into()));
+    }
+    bodies.push(("teleport", r#"{"version": 1}"#.into()));
+    let mut direct = 0;
+    for (name, body) in &bodies {
+        let fast = Intent::versioned_from_json(name, body);
+        let slow = by_fields(name, body);
+        if fast.is_some() {
+            direct += 1;
+            assert_eq!(fast, slow, "{name}: {body}");
+        }
+    }
+    // Every well-formed body of each intent is read directly, in either key order.
+    for (name, body) in [
+        ("hitpoints", r#"{"version": 3, "delta": -7}"#),
+        ("temp_hp", r#"{"amount": 5, "version": 1}"#),
+        ("equip_armor", r#"{"version": 2, "armor": null}"#),
+        ("equip_weapon", r#"{"version": 2, "weapon": "longsword"}"#),
+        ("shield", r#"{"version": 4, "equipped": true}"#),
+        ("currency", r#"{"version": 5, "deltas": {"gp": -5}}"#),
+        ("level_up", r#"{"version": 6}"#),
+    ] {
+        let fast = Intent::versioned_from_json(name, body);
+        assert!(fast.is_some(), "{name}: {body}");
+        assert_eq!(fast, by_fields(name, body));
+    }
+    assert!(direct > 50, "only {direct} bodies were read directly");
+    // Never directly: the slow reading's errors must be the ones clients see.
+    for (name, body) in [
+        ("hitpoints", r#"{"version": 0, "delta": -7}"#),
+        ("hitpoints", r#"{"delta": -7}"#),
+        ("hitpoints", r#"{"version": 1, "delta": -7, "hp": 3}"#),
+        ("hitpoints", r#"{"version": 1, "delta": -7, "delta": -8}"#),
+        ("equip_armor", r#"{"version": 1}"#),
+        ("level_up", r#"{"version": 1, "levels": 3}"#),
+    ] {
+        assert_eq!(
+            Intent::versioned_from_json(name, body),
+            None,
+            "{name}: {body}"
+        );
+    }
+}

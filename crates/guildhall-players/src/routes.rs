@@ -17,6 +17,7 @@ use guildhall_characters::{Intent, NewCharacter};
 use guildhall_core::{ApiError, ApiJson, ErrorCode};
 use guildhall_http::Bearer;
 use guildhall_tokens::sync::Trust;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -171,18 +172,28 @@ async fn show(
     Ok(json_text(body).into_response())
 }
 
-/// Applies one intent.
+/// Applies one intent. A well-formed body is read straight into the intent; any other
+/// is read field by field, for the error that names what is wrong.
 async fn intent(
     name: &'static str,
     State(api): State<Api>,
     bearer: Bearer,
     Path(id): Path<String>,
     IdempotencyKey(key): IdempotencyKey,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<Box<RawValue>>,
 ) -> Result<Response, ApiError> {
-    let (version, fields) = version_and_fields(body)?;
-    let intent = Intent::from_fields(name, fields)
-        .map_err(|e| ApiError::new(ErrorCode::InvalidIntent, e.to_string()))?;
+    let (version, intent) = match Intent::versioned_from_json(name, body.get()) {
+        Some(read) => read,
+        None => {
+            let axum::Json(body) =
+                axum::Json::<Map<String, Value>>::from_bytes(body.get().as_bytes())
+                    .map_err(guildhall_core::json::rejection_to_error)?;
+            let (version, fields) = version_and_fields(body)?;
+            let intent = Intent::from_fields(name, fields)
+                .map_err(|e| ApiError::new(ErrorCode::InvalidIntent, e.to_string()))?;
+            (version, intent)
+        }
+    };
     let id = character_id(&id)?;
     Ok(answer(
         api.players
