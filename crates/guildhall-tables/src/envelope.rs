@@ -102,12 +102,6 @@ impl Default for Payload {
     }
 }
 
-impl From<Box<serde_json::value::RawValue>> for Payload {
-    fn from(raw: Box<serde_json::value::RawValue>) -> Self {
-        Self(raw)
-    }
-}
-
 impl From<serde_json::Value> for Payload {
     fn from(value: serde_json::Value) -> Self {
         Self(serde_json::value::to_raw_value(&value).expect("values always serialize"))
