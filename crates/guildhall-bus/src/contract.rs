@@ -200,6 +200,121 @@ pub async fn set_and_publish_stores_before_anyone_hears(bus: &dyn Bus) {
     );
 }
 
+pub async fn a_log_is_appended_read_with_its_record_and_cleared(bus: &dyn Bus) {
+    let ttl = Duration::from_secs(60);
+    assert_eq!(
+        bus.get_with_log("rec", "rec.log").await.unwrap(),
+        (None, Vec::new())
+    );
+    bus.set_clearing_log("rec", b"v1", Some(ttl), "rec.log", None)
+        .await
+        .unwrap();
+    let mut sub = bus.subscribe("rec.events").await.unwrap();
+    for entry in [&b"a"[..], &[0, 255], b"c"] {
+        bus.append_and_publish("rec", "rec.log", entry, ttl, "rec.events", entry)
+            .await
+            .unwrap();
+        assert_eq!(
+            next(&mut sub).await,
+            Delivery::Message(Bytes::copy_from_slice(entry))
+        );
+    }
+    let (value, entries) = bus.get_with_log("rec", "rec.log").await.unwrap();
+    assert_eq!(
+        value,
+        Some(Bytes::from_static(b"v1")),
+        "appending leaves the record"
+    );
+    assert_eq!(
+        entries,
+        vec![
+            Bytes::from_static(b"a"),
+            Bytes::from_static(&[0, 255]),
+            Bytes::from_static(b"c")
+        ],
+        "entries oldest first"
+    );
+    // A new snapshot empties the log in the same step, and publishes when asked.
+    bus.set_clearing_log(
+        "rec",
+        b"v2",
+        Some(ttl),
+        "rec.log",
+        Some(("rec.events", b"snap")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        next(&mut sub).await,
+        Delivery::Message(Bytes::from_static(b"snap"))
+    );
+    assert_eq!(
+        bus.get_with_log("rec", "rec.log").await.unwrap(),
+        (Some(Bytes::from_static(b"v2")), Vec::new())
+    );
+    // The plain value reads are untouched by a log, and delete removes a log too.
+    assert_eq!(
+        bus.get("rec").await.unwrap(),
+        Some(Bytes::from_static(b"v2"))
+    );
+    bus.append_and_publish("rec", "rec.log", b"d", ttl, "rec.events", b"d")
+        .await
+        .unwrap();
+    assert!(bus.delete("rec.log").await.unwrap());
+    assert_eq!(
+        bus.get_with_log("rec", "rec.log").await.unwrap(),
+        (Some(Bytes::from_static(b"v2")), Vec::new())
+    );
+}
+
+pub async fn append_and_publish_logs_before_anyone_hears_and_renews_both(bus: &dyn Bus) {
+    const N: u32 = 100;
+    let ttl = Duration::from_millis(1000);
+    // The record's own lifetime is shorter than the run: each append renews it.
+    bus.set_clearing_log("live", b"record", Some(ttl), "live.log", None)
+        .await
+        .unwrap();
+    let mut sub = bus.subscribe("live.events").await.unwrap();
+    let write = async {
+        for i in 0..N {
+            let entry = i.to_be_bytes();
+            bus.append_and_publish("live", "live.log", &entry, ttl, "live.events", &entry)
+                .await
+                .unwrap();
+            if i % 20 == 19 {
+                // Past the first lifetime, kept alive by the appends alone.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    };
+    // Each message, as it arrives, must find its entry already in the log.
+    let read = async {
+        for i in 0..N {
+            assert_eq!(
+                next(&mut sub).await,
+                Delivery::Message(Bytes::copy_from_slice(&i.to_be_bytes()))
+            );
+            let (record, entries) = bus.get_with_log("live", "live.log").await.unwrap();
+            assert_eq!(record, Some(Bytes::from_static(b"record")), "entry {i}");
+            assert!(
+                entries.len() as u32 > i,
+                "message {i} arrived before its entry"
+            );
+        }
+    };
+    tokio::join!(write, read);
+    let (_, entries) = bus.get_with_log("live", "live.log").await.unwrap();
+    let expected: Vec<Bytes> = (0..N)
+        .map(|i| Bytes::copy_from_slice(&i.to_be_bytes()))
+        .collect();
+    assert_eq!(entries, expected);
+    // Untouched, both lapse together.
+    guildhall_testkit::eventually("the record and its log to lapse", WAIT, || async {
+        (bus.get_with_log("live", "live.log").await.unwrap() == (None, Vec::new())).then_some(())
+    })
+    .await;
+}
+
 pub async fn set_if_absent_stores_once(bus: &dyn Bus) {
     assert!(bus.set_if_absent("lock", b"first", None).await.unwrap());
     assert!(!bus.set_if_absent("lock", b"second", None).await.unwrap());
@@ -255,6 +370,8 @@ macro_rules! bus_contract_tests {
             subscribers_see_only_what_follows_their_subscribe,
             key_values_set_get_overwrite_delete,
             set_and_publish_stores_before_anyone_hears,
+            a_log_is_appended_read_with_its_record_and_cleared,
+            append_and_publish_logs_before_anyone_hears_and_renews_both,
             set_if_absent_stores_once,
             ttl_expires_values,
             ping_answers,

@@ -94,6 +94,40 @@ pub trait Bus: Send + Sync + fmt::Debug + 'static {
         self.publish(channel, payload).await
     }
 
+    /// Appends `entry` to the list `log`, gives `log` and `key` (the record the list goes
+    /// with) the lifetime `ttl` from now, and then publishes `payload` to `channel`, in
+    /// one step, as [`set_and_publish`](Bus::set_and_publish) does. A record kept as a
+    /// snapshot plus the changes since (a card table's state) saves a change this way
+    /// instead of writing the whole record again.
+    async fn append_and_publish(
+        &self,
+        key: &str,
+        log: &str,
+        entry: &[u8],
+        ttl: Duration,
+        channel: &str,
+        payload: &[u8],
+    ) -> Result<(), BusError>;
+
+    /// Stores `value` under `key` and empties the list `log` (the changes `value` now
+    /// includes), then publishes `payload` to `channel` when given, in one step.
+    async fn set_clearing_log(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+        log: &str,
+        publish: Option<(&str, &[u8])>,
+    ) -> Result<(), BusError>;
+
+    /// The live value of `key` and the entries of the list `log`, oldest first, read in
+    /// one step (no write falls between the two).
+    async fn get_with_log(
+        &self,
+        key: &str,
+        log: &str,
+    ) -> Result<(Option<Bytes>, Vec<Bytes>), BusError>;
+
     /// Stores `value` only if `key` has no live value; `true` when it was stored.
     async fn set_if_absent(
         &self,
@@ -105,7 +139,7 @@ pub trait Bus: Send + Sync + fmt::Debug + 'static {
     /// The live value of `key`.
     async fn get(&self, key: &str) -> Result<Option<Bytes>, BusError>;
 
-    /// Removes `key`; `true` when it existed.
+    /// Removes `key` (a value or a list); `true` when it existed.
     async fn delete(&self, key: &str) -> Result<bool, BusError>;
 
     /// One round trip; the readiness probe.

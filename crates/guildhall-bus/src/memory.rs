@@ -29,6 +29,8 @@ struct Inner {
 #[derive(Debug, Default)]
 struct Kv {
     entries: HashMap<String, (Bytes, Option<Instant>)>,
+    /// Lists (`append_and_publish`), apart from values as Redis keeps them apart by type.
+    lists: HashMap<String, (Vec<Bytes>, Option<Instant>)>,
     writes_since_sweep: usize,
 }
 
@@ -41,17 +43,51 @@ impl Kv {
         self.entries.get(key).map(|(v, _)| v)
     }
 
+    fn live_list(&mut self, key: &str, now: Instant) -> Option<&mut Vec<Bytes>> {
+        let expired = matches!(self.lists.get(key), Some((_, Some(at))) if *at <= now);
+        if expired {
+            self.lists.remove(key);
+        }
+        self.lists.get_mut(key).map(|(entries, _)| entries)
+    }
+
     fn insert(&mut self, key: &str, value: &[u8], ttl: Option<Duration>, now: Instant) {
         self.entries.insert(
             key.to_owned(),
             (Bytes::copy_from_slice(value), ttl.map(|t| now + t)),
         );
-        // Keys nobody reads again would otherwise stay forever.
+        self.wrote(now);
+    }
+
+    /// Appends to the list `log`; `log` and the value `key` then expire `ttl` from now.
+    fn append(&mut self, key: &str, log: &str, entry: &[u8], ttl: Duration, now: Instant) {
+        let expires = Some(now + ttl);
+        let entry = Bytes::copy_from_slice(entry);
+        match self.live_list(log, now) {
+            Some(entries) => entries.push(entry),
+            None => {
+                self.lists.insert(log.to_owned(), (vec![entry], None));
+            }
+        }
+        if let Some((_, at)) = self.lists.get_mut(log) {
+            *at = expires;
+        }
+        if self.live(key, now).is_some()
+            && let Some((_, at)) = self.entries.get_mut(key)
+        {
+            *at = expires;
+        }
+        self.wrote(now);
+    }
+
+    /// Keys nobody reads again would otherwise stay forever: sweep now and then.
+    fn wrote(&mut self, now: Instant) {
         self.writes_since_sweep += 1;
         if self.writes_since_sweep >= 1024 {
             self.writes_since_sweep = 0;
             self.entries
                 .retain(|_, (_, at)| at.is_none_or(|at| at > now));
+            self.lists.retain(|_, (_, at)| at.is_none_or(|at| at > now));
         }
     }
 }
@@ -126,6 +162,54 @@ impl Bus for MemoryBus {
         Ok(())
     }
 
+    async fn append_and_publish(
+        &self,
+        key: &str,
+        log: &str,
+        entry: &[u8],
+        ttl: Duration,
+        channel: &str,
+        payload: &[u8],
+    ) -> Result<(), BusError> {
+        self.inner
+            .kv
+            .lock()
+            .unwrap()
+            .append(key, log, entry, ttl, Instant::now());
+        self.publish(channel, payload).await
+    }
+
+    async fn set_clearing_log(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+        log: &str,
+        publish: Option<(&str, &[u8])>,
+    ) -> Result<(), BusError> {
+        {
+            let mut kv = self.inner.kv.lock().unwrap();
+            kv.insert(key, value, ttl, Instant::now());
+            kv.lists.remove(log);
+        }
+        match publish {
+            Some((channel, payload)) => self.publish(channel, payload).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn get_with_log(
+        &self,
+        key: &str,
+        log: &str,
+    ) -> Result<(Option<Bytes>, Vec<Bytes>), BusError> {
+        let now = Instant::now();
+        let mut kv = self.inner.kv.lock().unwrap();
+        let value = kv.live(key, now).cloned();
+        let entries = kv.live_list(log, now).cloned().unwrap_or_default();
+        Ok((value, entries))
+    }
+
     async fn set_if_absent(
         &self,
         key: &str,
@@ -153,8 +237,10 @@ impl Bus for MemoryBus {
 
     async fn delete(&self, key: &str) -> Result<bool, BusError> {
         let mut kv = self.inner.kv.lock().unwrap();
-        let existed = kv.live(key, Instant::now()).is_some();
+        let now = Instant::now();
+        let existed = kv.live(key, now).is_some() || kv.live_list(key, now).is_some();
         kv.entries.remove(key);
+        kv.lists.remove(key);
         Ok(existed)
     }
 

@@ -223,6 +223,81 @@ impl Bus for RedisBus {
         Ok(())
     }
 
+    async fn append_and_publish(
+        &self,
+        key: &str,
+        log: &str,
+        entry: &[u8],
+        ttl: Duration,
+        channel: &str,
+        payload: &[u8],
+    ) -> Result<(), BusError> {
+        let ttl_ms = ttl.as_millis().max(1) as u64;
+        let (log, mut push, mut log_ttl, mut key_ttl) = (
+            self.key(log),
+            redis::cmd("RPUSH"),
+            redis::cmd("PEXPIRE"),
+            redis::cmd("PEXPIRE"),
+        );
+        push.arg(&log).arg(entry);
+        log_ttl.arg(&log).arg(ttl_ms);
+        key_ttl.arg(self.key(key)).arg(ttl_ms);
+        self.run_atomic([
+            push,
+            log_ttl,
+            key_ttl,
+            self.publish_command(channel, payload),
+        ])
+        .await?;
+        metrics::counter!("bus_messages_published_total").increment(1);
+        Ok(())
+    }
+
+    async fn set_clearing_log(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+        log: &str,
+        publish: Option<(&str, &[u8])>,
+    ) -> Result<(), BusError> {
+        let mut clear = redis::cmd("DEL");
+        clear.arg(self.key(log));
+        let mut commands = vec![self.set_command(key, value, ttl), clear];
+        if let Some((channel, payload)) = publish {
+            commands.push(self.publish_command(channel, payload));
+        }
+        self.run_atomic(commands).await?;
+        if publish.is_some() {
+            metrics::counter!("bus_messages_published_total").increment(1);
+        }
+        Ok(())
+    }
+
+    async fn get_with_log(
+        &self,
+        key: &str,
+        log: &str,
+    ) -> Result<(Option<Bytes>, Vec<Bytes>), BusError> {
+        let mut read = redis::pipe();
+        read.atomic()
+            .cmd("GET")
+            .arg(self.key(key))
+            .cmd("LRANGE")
+            .arg(self.key(log))
+            .arg(0)
+            .arg(-1);
+        let (value, entries): (Option<Vec<u8>>, Vec<Vec<u8>>) = within_deadline(async {
+            let mut conn = self.connection().await?;
+            Ok(read.query_async(&mut conn).await?)
+        })
+        .await?;
+        Ok((
+            value.map(Bytes::from),
+            entries.into_iter().map(Bytes::from).collect(),
+        ))
+    }
+
     async fn set_if_absent(
         &self,
         key: &str,

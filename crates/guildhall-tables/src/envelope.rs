@@ -35,6 +35,12 @@ pub fn state_key(game_id: &str) -> String {
     format!("game:{game_id}:state")
 }
 
+/// Key of the changes applied to a game since its state was last saved whole: the
+/// envelopes of its accepted actions and presence changes, oldest first.
+pub fn log_key(game_id: &str) -> String {
+    format!("game:{game_id}:log")
+}
+
 /// Key of a game's worker heartbeat.
 pub fn heartbeat_key(game_id: &str) -> String {
     format!("game:{game_id}:heartbeat")
@@ -173,6 +179,14 @@ impl Seal {
     }
 
     pub fn open(&self, bytes: &[u8]) -> Result<ActionEnvelope, Unsealed> {
+        self.open_with_body(bytes).map(|(envelope, _)| envelope)
+    }
+
+    /// The envelope, and the JSON text it was read from (what the MAC covers).
+    pub fn open_with_body<'b>(
+        &self,
+        bytes: &'b [u8],
+    ) -> Result<(ActionEnvelope, &'b [u8]), Unsealed> {
         let newline = bytes.iter().position(|&b| b == b'\n');
         let Some((mac, body)) = newline.map(|at| (&bytes[..at], &bytes[at + 1..])) else {
             return Err(Unsealed::NotSealed);
@@ -184,7 +198,8 @@ impl Seal {
         self.mac(body)
             .verify_slice(&tag)
             .map_err(|_| Unsealed::BadMac)?;
-        serde_json::from_slice(body).map_err(|_| Unsealed::NotJson)
+        let envelope = serde_json::from_slice(body).map_err(|_| Unsealed::NotJson)?;
+        Ok((envelope, body))
     }
 }
 

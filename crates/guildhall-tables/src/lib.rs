@@ -2,12 +2,12 @@
 //!
 //! - [`envelope`]: HMAC-sealed action envelopes from gateways, addressed event envelopes
 //!   back, and the channel and key names (`game.<id>.actions`, `game.<id>.events`,
-//!   `game:<id>:state`, `game:<id>:heartbeat`).
+//!   `game:<id>:state`, `game:<id>:log`, `game:<id>:heartbeat`).
 //! - [`worker`]: one game's single writer: opens envelopes, answers retried action ids
 //!   with their first result, applies actions to the rules
-//!   ([`guildhall_briscola`]), persists the whole state before answering, and publishes
-//!   role-addressed events; a restarted worker resumes from the persisted state and
-//!   resyncs everyone. [`results`]: the remembered results, kept with their saved text.
+//!   ([`guildhall_briscola`]), persists each accepted change before answering (a log of
+//!   changes after a snapshot of the state), and publishes role-addressed events; a
+//!   restarted worker resumes from the persisted state and resyncs everyone. [`results`]: the remembered results, kept with their saved text.
 //!
 //! - [`host::Host`]: the game host that starts workers on request (tasks in
 //!   `guildhall up`, a pool of child processes in the split shape), restarts them when

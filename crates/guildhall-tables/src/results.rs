@@ -1,7 +1,7 @@
 //! The results a table remembers for retried action ids.
 //!
-//! They are saved with the whole state after every applied action, and they are most of
-//! its text: up to [`REMEMBERED`] entries of `["<player id>/<action id>", {outcome}]`.
+//! They are saved with the whole state (each snapshot of it), and they are most of its
+//! text: up to [`REMEMBERED`] entries of `["<player id>/<action id>", {outcome}]`.
 //! So they also keep their saved form, the JSON text of the array, which an action
 //! changes by one entry at each end; saving the state
 //! ([`TableState::encode`](crate::TableState::encode)) copies that text instead of

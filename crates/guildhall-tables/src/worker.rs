@@ -2,16 +2,25 @@
 //!
 //! It listens on `game.<id>.actions`, opens each sealed envelope (dropping forgeries),
 //! answers a retried `action_id` with its first result, applies new actions to the rules
-//! ([`guildhall_briscola::Game`]), writes the whole table state to `game:<id>:state`
-//! before anyone hears of the result, then publishes the result to the action's origin
-//! and the events to their audiences. A restarted worker loads the state, so nothing
-//! acknowledged is lost or applied twice, and publishes a fresh `sync` to everyone.
+//! ([`guildhall_briscola::Game`]), saves the change before anyone hears of the result,
+//! then publishes the result to the action's origin and the events to their audiences.
+//! A restarted worker loads the state, so nothing acknowledged is lost or applied twice,
+//! and publishes a fresh `sync` to everyone.
+//!
+//! The state is kept as a snapshot, `game:<id>:state`, and the changes accepted since,
+//! `game:<id>:log`: an accepted action (or presence change) appends its envelope to the
+//! log in the same step that publishes its events, and every [`SNAPSHOT_EVERY`] changes
+//! the whole state is saved again and the log emptied. Loading reads both and applies
+//! the logged envelopes again through the same rules, which are deterministic (the deal
+//! comes from the table's seed), so the loaded state is exactly the one acknowledged.
+//! Saving the whole state (about 15 KB with its remembered results) on every action was
+//! most of what an action cost the worker and Redis.
 
 use guildhall_core::now_ms;
 use std::time::Duration;
 
 use guildhall_briscola::{Action, Event, Game, Phase, RuleError, TableOptions};
-use guildhall_bus::{Delivery, SharedBus};
+use guildhall_bus::{Bus, Delivery, SharedBus};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -20,12 +29,15 @@ use uuid::Uuid;
 
 use crate::envelope::{
     ActionEnvelope, Audience, EventBatch, EventRef, PROTOCOL_VERSION, Role, Seal, actions_channel,
-    events_channel, heartbeat_key, state_key,
+    events_channel, heartbeat_key, log_key, state_key,
 };
 use crate::results::Results;
 
 /// Event numbers reserved at a time (see [`TableState::seq_ceiling`]).
 const SEQ_BLOCK: u64 = 1024;
+/// Changes logged after a snapshot before the state is saved whole again: a load applies
+/// at most this many again.
+pub const SNAPSHOT_EVERY: usize = 64;
 /// How often the worker says it is alive, and how long that lasts.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 pub const HEARTBEAT_TTL: Duration = Duration::from_secs(20);
@@ -87,7 +99,8 @@ pub fn recovery(code: &str) -> &'static str {
     }
 }
 
-/// Everything about one table, persisted whole after every applied action.
+/// Everything about one table: saved whole every [`SNAPSHOT_EVERY`] changes, and
+/// rebuilt from that snapshot and the changes logged since (see the module docs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TableState {
     pub game_id: String,
@@ -188,26 +201,33 @@ impl Worker {
 
     /// Writes a new table's initial state (head does this at creation).
     pub async fn create(&self, state: &TableState) -> Result<(), String> {
-        self.save(state).await
+        self.snapshot(state, None).await
     }
 
-    async fn save(&self, state: &TableState) -> Result<(), String> {
+    /// Saves the state whole and empties its log (every logged change is in it), then
+    /// publishes `events` when given.
+    async fn snapshot(
+        &self,
+        state: &TableState,
+        events: Option<(&str, &[u8])>,
+    ) -> Result<(), String> {
         let bytes = state.encode();
+        metrics::counter!("tables_state_snapshots_total").increment(1);
         self.bus
-            .set(&state_key(&state.game_id), &bytes, Some(self.state_ttl))
+            .set_clearing_log(
+                &state_key(&state.game_id),
+                &bytes,
+                Some(self.state_ttl),
+                &log_key(&state.game_id),
+                events,
+            )
             .await
             .map_err(|e| e.to_string())
     }
 
-    /// Loads a table's state.
+    /// Loads a table's state: its snapshot and the changes logged since.
     pub async fn load(&self, game_id: &str) -> Result<Option<TableState>, String> {
-        match self.bus.get(&state_key(game_id)).await {
-            Ok(Some(bytes)) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| format!("unreadable state of {game_id}: {e}")),
-            Ok(None) => Ok(None),
-            Err(err) => Err(err.to_string()),
-        }
+        load_state(&*self.bus, game_id).await
     }
 
     /// Runs one game until `shutdown`, resuming from its persisted state.
@@ -216,15 +236,15 @@ impl Worker {
             Ok(actions) => actions,
             Err(err) => return Stopped::Bus(err.to_string()),
         };
-        let mut state = match self.load(game_id).await {
-            Ok(Some(state)) => state,
+        let (mut state, mut logged) = match restore(&*self.bus, game_id).await {
+            Ok(Some(restored)) => restored,
             Ok(None) => return Stopped::NoState,
             Err(err) => return Stopped::Bus(err),
         };
         // Events numbered after the last save may have gone out: go on above them.
         state.event_seq = state.event_seq.max(state.seq_ceiling);
         // Whoever is connected gets the state as it is now (after a restart: resynced).
-        self.publish_syncs(&mut state).await;
+        self.publish_syncs(&mut state, &mut logged).await;
         let mut heartbeat = tokio::time::interval(HEARTBEAT_EVERY);
         // A game untouched for the state's lifetime is gone: its worker stops.
         let idle = tokio::time::sleep(self.state_ttl);
@@ -249,17 +269,18 @@ impl Worker {
                 delivery = actions.recv() => match delivery {
                     None => return Stopped::Bus("the actions subscription ended".into()),
                     // Messages may have been lost: everyone re-reads the state.
-                    Some(Delivery::Gap) => self.publish_syncs(&mut state).await,
+                    Some(Delivery::Gap) => self.publish_syncs(&mut state, &mut logged).await,
                     Some(Delivery::Message(bytes)) => {
-                        let envelope = match self.seal.open(&bytes) {
-                            Ok(envelope) if envelope.game_id == game_id => envelope,
+                        let (envelope, body) = match self.seal.open_with_body(&bytes) {
+                            Ok((envelope, body)) if envelope.game_id == game_id => (envelope, body),
                             Ok(_) | Err(_) => {
                                 metrics::counter!("tables_envelopes_rejected_total").increment(1);
                                 tracing::warn!(game = game_id, "dropping an unsigned, forged or misrouted action");
                                 continue;
                             }
                         };
-                        if let Err(err) = self.handle(&mut state, envelope).await {
+                        let change = Change { logged: &mut logged, entry: body };
+                        if let Err(err) = self.handle(&mut state, change, envelope).await {
                             return Stopped::Bus(err);
                         }
                     }
@@ -268,7 +289,12 @@ impl Worker {
         }
     }
 
-    async fn handle(&self, state: &mut TableState, envelope: ActionEnvelope) -> Result<(), String> {
+    async fn handle(
+        &self,
+        state: &mut TableState,
+        change: Change<'_>,
+        envelope: ActionEnvelope,
+    ) -> Result<(), String> {
         let origin = Audience::Origin {
             origin: envelope.origin.clone(),
         };
@@ -283,27 +309,28 @@ impl Worker {
                 (origin.clone(), "sync".to_owned(), snapshot),
                 answer(origin, &Outcome::ok(Value::Null)),
             ];
-            self.send(state, action_id, events).await;
+            self.send(state, change.logged, action_id, events).await;
             return Ok(());
         }
         if envelope.message_type == "presence" {
-            return self.presence(state, &envelope).await;
+            // As for actions: saved before anyone hears of it, or the worker stops.
+            return match presence(state, &envelope) {
+                Some(published) => self.save_and_send(state, change, None, published).await,
+                None => Ok(()),
+            };
         }
-        // Action ids are the sender's own: one player's id never answers another's.
-        let key = format!(
-            "{}/{}",
-            envelope
-                .player_id
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-            envelope.action_id
-        );
+        let key = result_key(&envelope);
         if envelope.role != Role::Observer
             && let Some(outcome) = state.results.get(&key).cloned()
         {
             metrics::counter!("tables_actions_replayed_total").increment(1);
-            self.send(state, action_id, vec![answer(origin, &outcome)])
-                .await;
+            self.send(
+                state,
+                change.logged,
+                action_id,
+                vec![answer(origin, &outcome)],
+            )
+            .await;
             return Ok(());
         }
         // Applied in place: a refused action changes nothing (the rules guarantee it),
@@ -313,103 +340,64 @@ impl Worker {
         events.push(answer(origin, &outcome));
         if outcome.status == "ok" {
             state.results.remember(key, &outcome);
-            self.save_and_send(state, action_id, events).await?;
+            self.save_and_send(state, change, action_id, events).await?;
             metrics::counter!("tables_actions_applied_total").increment(1);
         } else {
-            self.send(state, action_id, events).await;
+            self.send(state, change.logged, action_id, events).await;
         }
         Ok(())
     }
 
-    /// A gateway saying a seat's player connected or left. The newest connection holds
-    /// the seat: `seat.holder` (which gateways act on and never forward) closes any
-    /// other. `player.leave` when the holder goes, `player.reconnect` when a player who
-    /// had left is back.
-    async fn presence(
-        &self,
-        state: &mut TableState,
-        envelope: &ActionEnvelope,
-    ) -> Result<(), String> {
-        let seat = match (envelope.role, envelope.player_id) {
-            (Role::Player, Some(player)) => {
-                state.seat_of(player).filter(|s| Some(*s) == envelope.seat)
-            }
-            _ => None,
-        };
-        let Some(seat) = seat else { return Ok(()) };
-        let index = seat as usize;
-        let online = envelope.payload.value()["online"].as_bool().unwrap_or(true);
-        let holder = state.connections[index].as_deref();
-        let mut published: Published = Vec::new();
-        if online {
-            if holder == Some(envelope.origin.as_str()) {
-                return Ok(());
-            }
-            let back = holder.is_none() && state.seen[index];
-            state.connections[index] = Some(envelope.origin.clone());
-            state.seen[index] = true;
-            published.push((
-                Audience::Seat { seat },
-                "seat.holder".into(),
-                raw(&json!({ "seat": seat, "origin": envelope.origin })),
-            ));
-            if back {
-                published.push((
-                    Audience::All,
-                    "player.reconnect".into(),
-                    raw(&json!({ "seat": seat })),
-                ));
-            }
-        } else {
-            if holder != Some(envelope.origin.as_str()) {
-                return Ok(());
-            }
-            state.connections[index] = None;
-            published.push((
-                Audience::All,
-                "player.leave".into(),
-                raw(&json!({ "seat": seat })),
-            ));
-        }
-        // As for actions: saved before anyone hears of it, or the worker stops.
-        self.save_and_send(state, None, published).await
-    }
-
     /// Sends every seated player its own snapshot and observers theirs.
-    async fn publish_syncs(&self, state: &mut TableState) {
+    async fn publish_syncs(&self, state: &mut TableState, logged: &mut usize) {
         let events = snapshots(state);
-        self.send(state, None, events).await;
+        self.send(state, logged, None, events).await;
     }
 
-    /// Saves the state and publishes `events` as one batch, in one step of the bus: the
-    /// change is durable before anyone hears of it, and the saved state already counts
-    /// the events' numbers. An error means the worker must stop (its successor reloads
-    /// what was saved).
+    /// Saves an accepted change and publishes its `events` as one batch, in one step of
+    /// the bus: the change is durable before anyone hears of it, and what is saved
+    /// already counts the events' numbers. The change is appended to the log, or, every
+    /// [`SNAPSHOT_EVERY`] changes and whenever a new block of event numbers is reserved,
+    /// the whole state is saved instead. An error means the worker must stop (its
+    /// successor reloads what was saved).
     async fn save_and_send(
         &self,
         state: &mut TableState,
+        change: Change<'_>,
         action_id: Option<&str>,
         events: Published,
     ) -> Result<(), String> {
-        if events.is_empty() {
-            return self.save(state).await;
+        let ceiling = state.seq_ceiling;
+        let batch = number(state, action_id, events).into_bytes();
+        let channel = events_channel(&state.game_id);
+        if state.seq_ceiling != ceiling || *change.logged >= SNAPSHOT_EVERY {
+            self.snapshot(state, Some((&channel, &batch))).await?;
+            *change.logged = 0;
+            return Ok(());
         }
-        let batch = number(state, action_id, events);
-        let bytes = state.encode();
         self.bus
-            .set_and_publish(
+            .append_and_publish(
                 &state_key(&state.game_id),
-                &bytes,
-                Some(self.state_ttl),
-                &events_channel(&state.game_id),
-                &batch.into_bytes(),
+                &log_key(&state.game_id),
+                change.entry,
+                self.state_ttl,
+                &channel,
+                &batch,
             )
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        *change.logged += 1;
+        Ok(())
     }
 
     /// Numbers `events` and publishes them as one batch, in order.
-    async fn send(&self, state: &mut TableState, action_id: Option<&str>, events: Published) {
+    async fn send(
+        &self,
+        state: &mut TableState,
+        logged: &mut usize,
+        action_id: Option<&str>,
+        events: Published,
+    ) {
         if events.is_empty() {
             return;
         }
@@ -417,8 +405,11 @@ impl Worker {
         let batch = number(state, action_id, events);
         if state.seq_ceiling != ceiling {
             // The next block of numbers is reserved before any of them goes out.
-            if let Err(err) = self.save(state).await {
-                tracing::warn!(%err, game = %state.game_id, "saving the event numbers failed");
+            match self.snapshot(state, None).await {
+                Ok(()) => *logged = 0,
+                Err(err) => {
+                    tracing::warn!(%err, game = %state.game_id, "saving the event numbers failed")
+                }
             }
         }
         if let Err(err) = self
@@ -429,6 +420,114 @@ impl Worker {
             tracing::warn!(%err, game = %state.game_id, "publishing events failed");
         }
     }
+}
+
+/// An accepted change, as the worker logs it: the envelope's JSON text, and the count of
+/// changes logged since the last snapshot.
+struct Change<'a> {
+    logged: &'a mut usize,
+    entry: &'a [u8],
+}
+
+/// Loads a table's state from `bus`: its snapshot with the changes logged since applied
+/// again.
+pub async fn load_state(bus: &dyn Bus, game_id: &str) -> Result<Option<TableState>, String> {
+    Ok(restore(bus, game_id).await?.map(|(state, _logged)| state))
+}
+
+/// A table's snapshot with its logged changes applied again, and how many there were.
+async fn restore(bus: &dyn Bus, game_id: &str) -> Result<Option<(TableState, usize)>, String> {
+    let (snapshot, log) = bus
+        .get_with_log(&state_key(game_id), &log_key(game_id))
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(snapshot) = snapshot else {
+        return Ok(None);
+    };
+    let mut state: TableState = serde_json::from_slice(&snapshot)
+        .map_err(|e| format!("unreadable state of {game_id}: {e}"))?;
+    for entry in &log {
+        let envelope: ActionEnvelope = serde_json::from_slice(entry)
+            .map_err(|e| format!("unreadable change of {game_id}: {e}"))?;
+        replay(&mut state, &envelope);
+    }
+    Ok(Some((state, log.len())))
+}
+
+/// Applies a logged change to `state` again, exactly as [`Worker::handle`] first did,
+/// without its events.
+fn replay(state: &mut TableState, envelope: &ActionEnvelope) {
+    if envelope.message_type == "presence" {
+        presence(state, envelope);
+        return;
+    }
+    let key = result_key(envelope);
+    if envelope.role != Role::Observer && state.results.get(&key).is_some() {
+        return;
+    }
+    let (outcome, _) = apply(state, envelope);
+    if outcome.status == "ok" {
+        state.results.remember(key, &outcome);
+    }
+}
+
+/// The key an action's result is remembered by: action ids are the sender's own, so one
+/// player's id never answers another's.
+fn result_key(envelope: &ActionEnvelope) -> String {
+    format!(
+        "{}/{}",
+        envelope
+            .player_id
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        envelope.action_id
+    )
+}
+
+/// A gateway saying a seat's player connected or left; the events when it changes who
+/// holds the seat. The newest connection holds the seat: `seat.holder` (which gateways
+/// act on and never forward) closes any other. `player.leave` when the holder goes,
+/// `player.reconnect` when a player who had left is back.
+fn presence(state: &mut TableState, envelope: &ActionEnvelope) -> Option<Published> {
+    let seat = match (envelope.role, envelope.player_id) {
+        (Role::Player, Some(player)) => state.seat_of(player).filter(|s| Some(*s) == envelope.seat),
+        _ => None,
+    }?;
+    let index = seat as usize;
+    let online = envelope.payload.value()["online"].as_bool().unwrap_or(true);
+    let holder = state.connections[index].as_deref();
+    let mut published: Published = Vec::new();
+    if online {
+        if holder == Some(envelope.origin.as_str()) {
+            return None;
+        }
+        let back = holder.is_none() && state.seen[index];
+        state.connections[index] = Some(envelope.origin.clone());
+        state.seen[index] = true;
+        published.push((
+            Audience::Seat { seat },
+            "seat.holder".into(),
+            raw(&json!({ "seat": seat, "origin": envelope.origin })),
+        ));
+        if back {
+            published.push((
+                Audience::All,
+                "player.reconnect".into(),
+                raw(&json!({ "seat": seat })),
+            ));
+        }
+    } else {
+        if holder != Some(envelope.origin.as_str()) {
+            return None;
+        }
+        state.connections[index] = None;
+        published.push((
+            Audience::All,
+            "player.leave".into(),
+            raw(&json!({ "seat": seat })),
+        ));
+    }
+    Some(published)
 }
 
 /// Numbers `events` into one batch. When they would pass `seq_ceiling`, the ceiling is

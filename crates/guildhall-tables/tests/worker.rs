@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use guildhall_briscola::{Action, Game, Phase, TableOptions};
 use guildhall_bus::{Delivery, MemoryBus, RedisBus, SharedBus, Subscription};
-use guildhall_tables::envelope::{PROTOCOL_VERSION, actions_channel, events_channel};
+use guildhall_tables::envelope::{
+    PROTOCOL_VERSION, actions_channel, events_channel, log_key, state_key,
+};
+use guildhall_tables::worker::SNAPSHOT_EVERY;
 use guildhall_tables::{
     ActionEnvelope, Audience, EventEnvelope, Role, Seal, TableState, Worker, decode_batch,
 };
@@ -215,6 +218,17 @@ impl Table {
         env
     }
 
+    /// How many changes are logged after the stored snapshot.
+    async fn log_len(&self) -> usize {
+        let (snapshot, log) = self
+            .bus
+            .get_with_log(&state_key(GAME), &log_key(GAME))
+            .await
+            .unwrap();
+        assert!(snapshot.is_some(), "a snapshot is stored");
+        log.len()
+    }
+
     async fn stored(&self) -> TableState {
         self.worker.load(GAME).await.unwrap().unwrap()
     }
@@ -261,6 +275,7 @@ on_both_buses!(
     a_whole_hand_is_played_and_persisted_action_by_action,
     refusals_change_nothing,
     a_killed_worker_resumes_without_losing_or_doubling_an_action,
+    snapshots_and_the_log_between_them_restore_every_acknowledged_change,
 );
 
 async fn five_seats_deal_and_each_hand_reaches_only_its_owner(bus: SharedBus) {
@@ -455,5 +470,64 @@ async fn a_killed_worker_resumes_without_losing_or_doubling_an_action(bus: Share
         guard += 1;
         assert!(guard < 200, "the hand ends");
     }
+    assert_eq!(table.stored().await.game.as_ref(), Some(&table.mirror));
+}
+
+async fn snapshots_and_the_log_between_them_restore_every_acknowledged_change(bus: SharedBus) {
+    let mut table = Table::new(bus).await;
+    table.seat_everyone().await;
+    // A seat's connection is a logged change too.
+    let mut online = table.envelope(Role::Player, Some(2), "presence", json!({"online": true}));
+    online.origin = "gateway-a:7".into();
+    table.publish(&online, &Seal::new(KEY)).await;
+    let (mut log_high, mut emptied, mut played) = (0, 0, 0);
+    let mut acknowledged = Vec::new();
+    // Killed with a few changes logged and with many (a restarted worker saves the state
+    // whole as it reserves event numbers anew).
+    while table.mirror.hand_number() <= 4 {
+        let before = table.log_len().await;
+        acknowledged.push(table.play_one().await);
+        played += 1;
+        let after = table.log_len().await;
+        assert!(after <= SNAPSHOT_EVERY, "the log holds {after} changes");
+        log_high = log_high.max(after);
+        if after < before {
+            emptied += 1;
+        }
+        if [30, 100, 170].contains(&played) {
+            let held = table.stored().await;
+            table.kill();
+            table.start().await;
+            // The restarted worker holds what the last one acknowledged, remembered
+            // results and connections included.
+            let resumed = table.stored().await;
+            assert_eq!(resumed.game.as_ref(), Some(&table.mirror));
+            assert_eq!(resumed.results, held.results);
+            assert_eq!(resumed.connections, held.connections);
+            assert_eq!(
+                resumed.connections[2].as_deref(),
+                Some("gateway-a:7"),
+                "the presence change survives"
+            );
+            // Retries of actions from before the last snapshot and after it answer as
+            // first, applying nothing again.
+            let version = resumed.game.unwrap().version();
+            for retried in [&acknowledged[played - 1], &acknowledged[played - 20]] {
+                let (result, _) = table.send(retried).await;
+                assert_eq!(result["status"], "ok", "{result}");
+            }
+            assert_eq!(table.stored().await.game.unwrap().version(), version);
+        }
+        assert!(played < 500, "four hands end");
+    }
+    assert!(played > 170, "only {played} actions");
+    assert!(
+        log_high > 1,
+        "changes were logged, not saved whole each time"
+    );
+    assert!(
+        emptied >= 2,
+        "the log was emptied by snapshots {emptied} times"
+    );
     assert_eq!(table.stored().await.game.as_ref(), Some(&table.mirror));
 }

@@ -92,8 +92,9 @@ impl Deployment {
         let bus = guildhall_bus::connect(&self.redis, &self.prefix)
             .await
             .ok()?;
-        let bytes = bus.get(&format!("game:{game_id}:state")).await.ok()??;
-        serde_json::from_slice(&bytes).ok()
+        guildhall_tables::worker::load_state(&*bus, game_id)
+            .await
+            .ok()?
     }
 }
 
