@@ -211,7 +211,7 @@ pub async fn a_log_is_appended_read_with_its_record_and_cleared(bus: &dyn Bus) {
         .unwrap();
     let mut sub = bus.subscribe("rec.events").await.unwrap();
     for entry in [&b"a"[..], &[0, 255], b"c"] {
-        bus.append_and_publish("rec", "rec.log", entry, ttl, "rec.events", entry)
+        bus.append_and_publish("rec", "rec.log", entry, Some(ttl), "rec.events", entry)
             .await
             .unwrap();
         assert_eq!(
@@ -257,7 +257,7 @@ pub async fn a_log_is_appended_read_with_its_record_and_cleared(bus: &dyn Bus) {
         bus.get("rec").await.unwrap(),
         Some(Bytes::from_static(b"v2"))
     );
-    bus.append_and_publish("rec", "rec.log", b"d", ttl, "rec.events", b"d")
+    bus.append_and_publish("rec", "rec.log", b"d", None, "rec.events", b"d")
         .await
         .unwrap();
     assert!(bus.delete("rec.log").await.unwrap());
@@ -278,7 +278,7 @@ pub async fn append_and_publish_logs_before_anyone_hears_and_renews_both(bus: &d
     let write = async {
         for i in 0..N {
             let entry = i.to_be_bytes();
-            bus.append_and_publish("live", "live.log", &entry, ttl, "live.events", &entry)
+            bus.append_and_publish("live", "live.log", &entry, Some(ttl), "live.events", &entry)
                 .await
                 .unwrap();
             if i % 20 == 19 {
@@ -311,6 +311,34 @@ pub async fn append_and_publish_logs_before_anyone_hears_and_renews_both(bus: &d
     // Untouched, both lapse together.
     guildhall_testkit::eventually("the record and its log to lapse", WAIT, || async {
         (bus.get_with_log("live", "live.log").await.unwrap() == (None, Vec::new())).then_some(())
+    })
+    .await;
+    // Appends without `renew` keep the lifetimes the last renewing one gave: the log
+    // still lapses with its record.
+    let short = Duration::from_millis(300);
+    bus.set_clearing_log("short", b"r", Some(short), "short.log", None)
+        .await
+        .unwrap();
+    bus.append_and_publish(
+        "short",
+        "short.log",
+        b"1",
+        Some(short),
+        "short.events",
+        b"1",
+    )
+    .await
+    .unwrap();
+    for entry in [b"2", b"3"] {
+        bus.append_and_publish("short", "short.log", entry, None, "short.events", entry)
+            .await
+            .unwrap();
+    }
+    let (record, entries) = bus.get_with_log("short", "short.log").await.unwrap();
+    assert_eq!(record, Some(Bytes::from_static(b"r")));
+    assert_eq!(entries.len(), 3);
+    guildhall_testkit::eventually("a log appended without renew to lapse", WAIT, || async {
+        (bus.get_with_log("short", "short.log").await.unwrap() == (None, Vec::new())).then_some(())
     })
     .await;
 }

@@ -94,17 +94,18 @@ pub trait Bus: Send + Sync + fmt::Debug + 'static {
         self.publish(channel, payload).await
     }
 
-    /// Appends `entry` to the list `log`, gives `log` and `key` (the record the list goes
-    /// with) the lifetime `ttl` from now, and then publishes `payload` to `channel`, in
-    /// one step, as [`set_and_publish`](Bus::set_and_publish) does. A record kept as a
-    /// snapshot plus the changes since (a card table's state) saves a change this way
-    /// instead of writing the whole record again.
+    /// Appends `entry` to the list `log`, with `renew` gives `log` and `key` (the record
+    /// the list goes with) that lifetime from now, and then publishes `payload` to
+    /// `channel`: written in order on one connection, so whoever hears the message finds
+    /// the entry. A record kept as a snapshot plus the changes since (a card table's
+    /// state) saves a change this way instead of writing the whole record again. Without
+    /// `renew`, lifetimes stay as they are (a new list has none).
     async fn append_and_publish(
         &self,
         key: &str,
         log: &str,
         entry: &[u8],
-        ttl: Duration,
+        renew: Option<Duration>,
         channel: &str,
         payload: &[u8],
     ) -> Result<(), BusError>;

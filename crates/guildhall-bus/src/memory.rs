@@ -59,9 +59,16 @@ impl Kv {
         self.wrote(now);
     }
 
-    /// Appends to the list `log`; `log` and the value `key` then expire `ttl` from now.
-    fn append(&mut self, key: &str, log: &str, entry: &[u8], ttl: Duration, now: Instant) {
-        let expires = Some(now + ttl);
+    /// Appends to the list `log`; with `renew`, `log` and the value `key` then expire
+    /// that long from now.
+    fn append(
+        &mut self,
+        key: &str,
+        log: &str,
+        entry: &[u8],
+        renew: Option<Duration>,
+        now: Instant,
+    ) {
         let entry = Bytes::copy_from_slice(entry);
         match self.live_list(log, now) {
             Some(entries) => entries.push(entry),
@@ -69,6 +76,10 @@ impl Kv {
                 self.lists.insert(log.to_owned(), (vec![entry], None));
             }
         }
+        let Some(ttl) = renew else {
+            return self.wrote(now);
+        };
+        let expires = Some(now + ttl);
         if let Some((_, at)) = self.lists.get_mut(log) {
             *at = expires;
         }
@@ -167,7 +178,7 @@ impl Bus for MemoryBus {
         key: &str,
         log: &str,
         entry: &[u8],
-        ttl: Duration,
+        renew: Option<Duration>,
         channel: &str,
         payload: &[u8],
     ) -> Result<(), BusError> {
@@ -175,7 +186,7 @@ impl Bus for MemoryBus {
             .kv
             .lock()
             .unwrap()
-            .append(key, log, entry, ttl, Instant::now());
+            .append(key, log, entry, renew, Instant::now());
         self.publish(channel, payload).await
     }
 

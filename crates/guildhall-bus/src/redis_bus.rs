@@ -228,26 +228,28 @@ impl Bus for RedisBus {
         key: &str,
         log: &str,
         entry: &[u8],
-        ttl: Duration,
+        renew: Option<Duration>,
         channel: &str,
         payload: &[u8],
     ) -> Result<(), BusError> {
-        let ttl_ms = ttl.as_millis().max(1) as u64;
-        let (log, mut push, mut log_ttl, mut key_ttl) = (
-            self.key(log),
-            redis::cmd("RPUSH"),
-            redis::cmd("PEXPIRE"),
-            redis::cmd("PEXPIRE"),
-        );
-        push.arg(&log).arg(entry);
-        log_ttl.arg(&log).arg(ttl_ms);
-        key_ttl.arg(self.key(key)).arg(ttl_ms);
-        self.run_atomic([
-            push,
-            log_ttl,
-            key_ttl,
-            self.publish_command(channel, payload),
-        ])
+        // A pipeline, not a transaction: Redis runs one connection's commands in order, so
+        // the entry is stored before the message goes out, and this game's worker is the
+        // log's only writer. (A transaction would add `MULTI` and `EXEC` and their
+        // replies to every action, and undoes nothing when a command fails.)
+        let log = self.key(log);
+        let mut pipe = redis::pipe();
+        pipe.cmd("RPUSH").arg(&log).arg(entry).ignore();
+        if let Some(ttl) = renew {
+            let ttl_ms = ttl.as_millis().max(1) as u64;
+            pipe.cmd("PEXPIRE").arg(&log).arg(ttl_ms).ignore();
+            pipe.cmd("PEXPIRE").arg(self.key(key)).arg(ttl_ms).ignore();
+        }
+        pipe.add_command(self.publish_command(channel, payload))
+            .ignore();
+        within_deadline(async {
+            let mut conn = self.connection().await?;
+            Ok(pipe.query_async::<()>(&mut conn).await?)
+        })
         .await?;
         metrics::counter!("bus_messages_published_total").increment(1);
         Ok(())

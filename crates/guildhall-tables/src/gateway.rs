@@ -39,9 +39,10 @@ struct ClientMessage {
 }
 
 pub(crate) async fn upgrade(State(tables): State<Arc<Tables>>, ws: WebSocketUpgrade) -> Response {
-    // Client frames are small, and tungstenite zeroes the whole read buffer before every
-    // read: keep it small (larger messages, up to the limit, take a few reads).
-    ws.read_buffer_size(4096)
+    // Client frames are small (an action is a few hundred bytes), and tungstenite zeroes
+    // the whole read buffer before every read: keep it small (larger messages, up to the
+    // limit, take a few reads).
+    ws.read_buffer_size(1024)
         .max_message_size(16 * 1024)
         .on_upgrade(move |socket| connection(tables, socket))
 }

@@ -27,8 +27,11 @@ pub struct Results {
     index: HashMap<String, u64>,
     /// The serial number of `entries[0]`; entries are numbered in the order remembered.
     first: u64,
-    /// The entries' `[key, outcome]` JSON texts, comma-separated, in the same order.
+    /// The entries' `[key, outcome]` JSON texts, comma-separated, in the same order,
+    /// from `start`: forgotten entries' text before it is dropped only once it is as
+    /// long as the rest, so forgetting one does not move all the others.
     text: String,
+    start: usize,
     /// Each entry's length in `text`, without its comma.
     lens: VecDeque<usize>,
 }
@@ -53,10 +56,14 @@ impl Results {
             let len = self.lens.pop_front().unwrap_or_default();
             // The entry and the comma after it, if another follows.
             let cut = if self.lens.is_empty() { len } else { len + 1 };
-            self.text.drain(..cut.min(self.text.len()));
+            self.start = (self.start + cut).min(self.text.len());
+            if self.start >= self.text.len() - self.start {
+                self.text.drain(..self.start);
+                self.start = 0;
+            }
         }
         let json = serde_json::to_string(&(&key, outcome)).expect("outcomes always serialize");
-        if !self.text.is_empty() {
+        if self.text.len() > self.start {
             self.text.push(',');
         }
         self.text.push_str(&json);
@@ -82,13 +89,13 @@ impl Results {
     /// Appends the saved form: the JSON array of `[key, outcome]` pairs.
     pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         out.push(b'[');
-        out.extend_from_slice(self.text.as_bytes());
+        out.extend_from_slice(&self.text.as_bytes()[self.start..]);
         out.push(b']');
     }
 
     /// Bytes [`write_json`](Self::write_json) appends.
     pub(crate) fn json_len(&self) -> usize {
-        self.text.len() + 2
+        self.text.len() - self.start + 2
     }
 }
 
@@ -135,7 +142,8 @@ mod tests {
         let mut results = Results::default();
         assert_eq!(saved(&results), json!([]));
         let mut expected = Vec::new();
-        for n in 0..REMEMBERED + 40 {
+        // Past three times the kept number: the forgotten entries' text is dropped on the way.
+        for n in 0..3 * REMEMBERED + 40 {
             let (key, outcome) = if n % 7 == 0 {
                 (format!("p\"{n}\"\\"), seated((n % 5) as u8))
             } else {

@@ -236,15 +236,15 @@ impl Worker {
             Ok(actions) => actions,
             Err(err) => return Stopped::Bus(err.to_string()),
         };
-        let (mut state, mut logged) = match restore(&*self.bus, game_id).await {
-            Ok(Some(restored)) => restored,
+        let (mut state, mut log) = match restore(&*self.bus, game_id).await {
+            Ok(Some((state, logged))) => (state, Log::restored(logged)),
             Ok(None) => return Stopped::NoState,
             Err(err) => return Stopped::Bus(err),
         };
         // Events numbered after the last save may have gone out: go on above them.
         state.event_seq = state.event_seq.max(state.seq_ceiling);
         // Whoever is connected gets the state as it is now (after a restart: resynced).
-        self.publish_syncs(&mut state, &mut logged).await;
+        self.publish_syncs(&mut state, &mut log).await;
         let mut heartbeat = tokio::time::interval(HEARTBEAT_EVERY);
         // A game untouched for the state's lifetime is gone: its worker stops.
         let idle = tokio::time::sleep(self.state_ttl);
@@ -269,7 +269,7 @@ impl Worker {
                 delivery = actions.recv() => match delivery {
                     None => return Stopped::Bus("the actions subscription ended".into()),
                     // Messages may have been lost: everyone re-reads the state.
-                    Some(Delivery::Gap) => self.publish_syncs(&mut state, &mut logged).await,
+                    Some(Delivery::Gap) => self.publish_syncs(&mut state, &mut log).await,
                     Some(Delivery::Message(bytes)) => {
                         let (envelope, body) = match self.seal.open_with_body(&bytes) {
                             Ok((envelope, body)) if envelope.game_id == game_id => (envelope, body),
@@ -279,7 +279,7 @@ impl Worker {
                                 continue;
                             }
                         };
-                        let change = Change { logged: &mut logged, entry: body };
+                        let change = Change { log: &mut log, entry: body };
                         if let Err(err) = self.handle(&mut state, change, envelope).await {
                             return Stopped::Bus(err);
                         }
@@ -309,7 +309,7 @@ impl Worker {
                 (origin.clone(), "sync".to_owned(), snapshot),
                 answer(origin, &Outcome::ok(Value::Null)),
             ];
-            self.send(state, change.logged, action_id, events).await;
+            self.send(state, change.log, action_id, events).await;
             return Ok(());
         }
         if envelope.message_type == "presence" {
@@ -324,13 +324,8 @@ impl Worker {
             && let Some(outcome) = state.results.get(&key).cloned()
         {
             metrics::counter!("tables_actions_replayed_total").increment(1);
-            self.send(
-                state,
-                change.logged,
-                action_id,
-                vec![answer(origin, &outcome)],
-            )
-            .await;
+            self.send(state, change.log, action_id, vec![answer(origin, &outcome)])
+                .await;
             return Ok(());
         }
         // Applied in place: a refused action changes nothing (the rules guarantee it),
@@ -343,15 +338,15 @@ impl Worker {
             self.save_and_send(state, change, action_id, events).await?;
             metrics::counter!("tables_actions_applied_total").increment(1);
         } else {
-            self.send(state, change.logged, action_id, events).await;
+            self.send(state, change.log, action_id, events).await;
         }
         Ok(())
     }
 
     /// Sends every seated player its own snapshot and observers theirs.
-    async fn publish_syncs(&self, state: &mut TableState, logged: &mut usize) {
+    async fn publish_syncs(&self, state: &mut TableState, log: &mut Log) {
         let events = snapshots(state);
-        self.send(state, logged, None, events).await;
+        self.send(state, log, None, events).await;
     }
 
     /// Saves an accepted change and publishes its `events` as one batch, in one step of
@@ -370,23 +365,27 @@ impl Worker {
         let ceiling = state.seq_ceiling;
         let batch = number(state, action_id, events).into_bytes();
         let channel = events_channel(&state.game_id);
-        if state.seq_ceiling != ceiling || *change.logged >= SNAPSHOT_EVERY {
+        if state.seq_ceiling != ceiling
+            || change.log.logged >= SNAPSHOT_EVERY
+            || change.log.stale(self.state_ttl)
+        {
             self.snapshot(state, Some((&channel, &batch))).await?;
-            *change.logged = 0;
+            change.log.snapshotted();
             return Ok(());
         }
+        let renew = change.log.renew(self.state_ttl);
         self.bus
             .append_and_publish(
                 &state_key(&state.game_id),
                 &log_key(&state.game_id),
                 change.entry,
-                self.state_ttl,
+                renew,
                 &channel,
                 &batch,
             )
             .await
             .map_err(|e| e.to_string())?;
-        *change.logged += 1;
+        change.log.appended(renew.is_some());
         Ok(())
     }
 
@@ -394,7 +393,7 @@ impl Worker {
     async fn send(
         &self,
         state: &mut TableState,
-        logged: &mut usize,
+        log: &mut Log,
         action_id: Option<&str>,
         events: Published,
     ) {
@@ -406,7 +405,7 @@ impl Worker {
         if state.seq_ceiling != ceiling {
             // The next block of numbers is reserved before any of them goes out.
             match self.snapshot(state, None).await {
-                Ok(()) => *logged = 0,
+                Ok(()) => log.snapshotted(),
                 Err(err) => {
                     tracing::warn!(%err, game = %state.game_id, "saving the event numbers failed")
                 }
@@ -422,11 +421,55 @@ impl Worker {
     }
 }
 
-/// An accepted change, as the worker logs it: the envelope's JSON text, and the count of
-/// changes logged since the last snapshot.
+/// An accepted change, as the worker logs it: the envelope's JSON text, and the game's log.
 struct Change<'a> {
-    logged: &'a mut usize,
+    log: &'a mut Log,
     entry: &'a [u8],
+}
+
+/// What the worker knows of its game's log: how many changes it holds after the snapshot,
+/// and when an append last renewed the lifetimes of both.
+struct Log {
+    logged: usize,
+    renewed: Option<tokio::time::Instant>,
+}
+
+impl Log {
+    /// A log read back at start: nobody knows when it was last renewed.
+    fn restored(logged: usize) -> Self {
+        Self {
+            logged,
+            renewed: None,
+        }
+    }
+
+    /// A snapshot was saved (with the state's lifetime) and the log emptied.
+    fn snapshotted(&mut self) {
+        self.logged = 0;
+        self.renewed = Some(tokio::time::Instant::now());
+    }
+
+    /// The lifetime the next append gives the snapshot and the log: the first append
+    /// after a snapshot gives the new log one, then a renewal every quarter of `ttl`
+    /// keeps both alive while the game is played (and each snapshot renews the state).
+    fn renew(&self, ttl: Duration) -> Option<Duration> {
+        let due = self.logged == 0 || self.renewed.is_none_or(|at| at.elapsed() >= ttl / 4);
+        due.then_some(ttl)
+    }
+
+    /// Whether the snapshot may be near the end of its lifetime (the game was left alone
+    /// for half of it): the next change saves the state whole rather than log to a record
+    /// that may be gone.
+    fn stale(&self, ttl: Duration) -> bool {
+        self.renewed.is_some_and(|at| at.elapsed() >= ttl / 2)
+    }
+
+    fn appended(&mut self, renewed: bool) {
+        self.logged += 1;
+        if renewed {
+            self.renewed = Some(tokio::time::Instant::now());
+        }
+    }
 }
 
 /// Loads a table's state from `bus`: its snapshot with the changes logged since applied

@@ -47,11 +47,12 @@ struct Table {
 
 impl Table {
     async fn new(bus: SharedBus) -> Self {
-        let worker = Arc::new(Worker::new(
-            bus.clone(),
-            Seal::new(KEY),
-            Duration::from_secs(3600),
-        ));
+        Self::with_lifetime(bus, Duration::from_secs(3600)).await
+    }
+
+    /// A table whose state lives `state_ttl` untouched.
+    async fn with_lifetime(bus: SharedBus, state_ttl: Duration) -> Self {
+        let worker = Arc::new(Worker::new(bus.clone(), Seal::new(KEY), state_ttl));
         let options = TableOptions::default();
         worker
             .create(&TableState::new(GAME, options, SEED))
@@ -276,6 +277,7 @@ on_both_buses!(
     refusals_change_nothing,
     a_killed_worker_resumes_without_losing_or_doubling_an_action,
     snapshots_and_the_log_between_them_restore_every_acknowledged_change,
+    a_game_left_alone_for_half_its_lifetime_is_saved_whole_by_its_next_change,
 );
 
 async fn five_seats_deal_and_each_hand_reaches_only_its_owner(bus: SharedBus) {
@@ -529,5 +531,24 @@ async fn snapshots_and_the_log_between_them_restore_every_acknowledged_change(bu
         emptied >= 2,
         "the log was emptied by snapshots {emptied} times"
     );
+    assert_eq!(table.stored().await.game.as_ref(), Some(&table.mirror));
+}
+
+async fn a_game_left_alone_for_half_its_lifetime_is_saved_whole_by_its_next_change(bus: SharedBus) {
+    let lifetime = Duration::from_millis(1200);
+    let mut table = Table::with_lifetime(bus, lifetime).await;
+    table.seat_everyone().await;
+    for _ in 0..3 {
+        // Left alone for over half the state's lifetime: appending to a log whose
+        // snapshot may lapse first would risk the game, so the change saves it whole.
+        tokio::time::sleep(lifetime / 2 + Duration::from_millis(50)).await;
+        table.play_one().await;
+        assert_eq!(table.log_len().await, 0, "saved whole, the log emptied");
+    }
+    // Played at once, changes are logged again; and the game is there throughout, past
+    // several of its lifetimes.
+    table.play_one().await;
+    table.play_one().await;
+    assert!(table.log_len().await >= 1);
     assert_eq!(table.stored().await.game.as_ref(), Some(&table.mirror));
 }
