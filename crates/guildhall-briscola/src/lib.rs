@@ -3,7 +3,9 @@
 //! I/O, no async, no clock. The tables worker owns one [`Game`] per table, feeds it
 //! player actions with [`Game::apply`], broadcasts the returned [`Event`]s, sends each
 //! player their [`Game::player_view`] and observers the [`Game::observer_view`], and
-//! persists the game (it round-trips through serde) after every change.
+//! persists the game: it round-trips through serde, and the same actions applied to a
+//! saved game reach the same state (the worker saves snapshots and replays the actions
+//! logged since).
 //!
 //! # The rules
 //!

@@ -13,8 +13,8 @@
 //! the whole state is saved again and the log emptied. Loading reads both and applies
 //! the logged envelopes again through the same rules, which are deterministic (the deal
 //! comes from the table's seed), so the loaded state is exactly the one acknowledged.
-//! Saving the whole state (about 15 KB with its remembered results) on every action was
-//! most of what an action cost the worker and Redis.
+//! Saving the whole state (about 12 KB with its remembered results) on every action was
+//! a large part of what an action cost the worker and Redis.
 
 use guildhall_core::now_ms;
 use std::time::Duration;
@@ -352,8 +352,9 @@ impl Worker {
     /// Saves an accepted change and publishes its `events` as one batch, in one step of
     /// the bus: the change is durable before anyone hears of it, and what is saved
     /// already counts the events' numbers. The change is appended to the log, or, every
-    /// [`SNAPSHOT_EVERY`] changes and whenever a new block of event numbers is reserved,
-    /// the whole state is saved instead. An error means the worker must stop (its
+    /// [`SNAPSHOT_EVERY`] changes, whenever a new block of event numbers is reserved and
+    /// when the game was left alone for half its state's lifetime, the whole state is
+    /// saved instead. An error means the worker must stop (its
     /// successor reloads what was saved).
     async fn save_and_send(
         &self,
