@@ -125,9 +125,18 @@ impl RedisBus {
         for command in commands {
             transaction.add_command(command).ignore();
         }
+        self.run_pipeline(transaction).await
+    }
+
+    /// Sends `pipeline`'s commands in one write on one connection, which Redis runs in
+    /// order; their replies as `T`.
+    async fn run_pipeline<T: redis::FromRedisValue>(
+        &self,
+        pipeline: redis::Pipeline,
+    ) -> Result<T, BusError> {
         within_deadline(async {
             let mut conn = self.connection().await?;
-            Ok(transaction.query_async::<()>(&mut conn).await?)
+            Ok(pipeline.query_async(&mut conn).await?)
         })
         .await
     }
@@ -246,11 +255,7 @@ impl Bus for RedisBus {
         }
         pipe.add_command(self.publish_command(channel, payload))
             .ignore();
-        within_deadline(async {
-            let mut conn = self.connection().await?;
-            Ok(pipe.query_async::<()>(&mut conn).await?)
-        })
-        .await?;
+        self.run_pipeline::<()>(pipe).await?;
         metrics::counter!("bus_messages_published_total").increment(1);
         Ok(())
     }
@@ -289,11 +294,7 @@ impl Bus for RedisBus {
             .arg(self.key(log))
             .arg(0)
             .arg(-1);
-        let (value, entries): (Option<Vec<u8>>, Vec<Vec<u8>>) = within_deadline(async {
-            let mut conn = self.connection().await?;
-            Ok(read.query_async(&mut conn).await?)
-        })
-        .await?;
+        let (value, entries): (Option<Vec<u8>>, Vec<Vec<u8>>) = self.run_pipeline(read).await?;
         Ok((
             value.map(Bytes::from),
             entries.into_iter().map(Bytes::from).collect(),
