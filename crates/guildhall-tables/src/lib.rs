@@ -7,7 +7,9 @@
 //!   with their first result, applies actions to the rules
 //!   ([`guildhall_briscola`]), persists each accepted change before answering (a log of
 //!   changes after a snapshot of the state), and publishes role-addressed events; a
-//!   restarted worker resumes from the persisted state and resyncs everyone. [`results`]: the remembered results, kept with their saved text.
+//!   restarted worker resumes from the persisted state and resyncs everyone. `play`:
+//!   what an envelope does to a table, the one transition both handling and loading
+//!   apply. [`results`]: the remembered results, kept with their saved text.
 //!
 //! - [`host::Host`]: the game host that starts workers on request (tasks in
 //!   `guildhall up`, a pool of child processes in the split shape), restarts them when
@@ -22,6 +24,7 @@ mod gateway;
 pub mod host;
 pub mod http;
 pub mod page;
+mod play;
 pub mod results;
 pub mod service;
 mod snapshot;
