@@ -455,7 +455,7 @@ async fn measure_floor(args: &TablesArgs, peer_actions_per_sec: f64) -> anyhow::
 
 fn print_header() {
     println!(
-        "{:<12} {:>7} {:>9} {:>10} {:>8} {:>8} {:>8} {:>6} {:>6} {:>8} {:>8}",
+        "{:<12} {:>7} {:>9} {:>10} {:>8} {:>8} {:>8} {:>6} {:>6} {:>8} {:>8} {:>9} {:>9}",
         "subject",
         "tables",
         "actions",
@@ -466,13 +466,18 @@ fn print_header() {
         "hands",
         "errors",
         "srv cpu",
-        "bot cpu"
+        "bot cpu",
+        "srv us/a",
+        "bot us/a"
     );
 }
 
 fn print_row(name: &str, tables: usize, row: &Row) {
+    // CPU time per answered action, in microseconds: steadier than actions per second on
+    // a machine whose speed drifts, since it does not depend on how much CPU was free.
+    let per_action = |cores: f64| cores * 1e6 / row.actions_per_sec.max(1e-9);
     println!(
-        "{name:<12} {tables:>7} {:>9} {:>10.1} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>6} {:>8.2} {:>8.2}",
+        "{name:<12} {tables:>7} {:>9} {:>10.1} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>6} {:>8.2} {:>8.2} {:>9.1} {:>9.1}",
         row.actions,
         row.actions_per_sec,
         row.p50_ms,
@@ -482,6 +487,8 @@ fn print_row(name: &str, tables: usize, row: &Row) {
         row.errors,
         row.server_cores,
         row.bot_cores,
+        per_action(row.server_cores),
+        per_action(row.bot_cores),
     );
 }
 
@@ -510,7 +517,10 @@ pub fn run(args: TablesArgs) -> anyhow::Result<()> {
     } else {
         Some(rt.block_on(measure_boardgameio(&args)))
     };
-    println!("cpu: cores busy over the window (servers; the bots' own process)");
+    println!(
+        "cpu: cores busy over the window (servers; the bots' own process), and CPU \
+         microseconds per action"
+    );
     print_header();
     print_row("guildhall", args.tables, &ours);
     let p99_ok = ours.p99_ms < TARGET_P99_MS;

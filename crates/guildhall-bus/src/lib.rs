@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
 mod memory;
 mod redis_bus;
@@ -164,11 +164,20 @@ pub async fn connect(url: &str, key_prefix: &str) -> Result<SharedBus, BusError>
 /// One subscriber's end of a channel.
 pub struct Subscription {
     channel: String,
-    rx: mpsc::Receiver<Bytes>,
+    rx: mpsc::Receiver<Item>,
     /// Raised by the sender side when messages were dropped for this subscriber.
-    gap: Arc<GapSignal>,
+    gap: Arc<AtomicBool>,
     /// Unsubscribes when dropped.
     _guard: Box<dyn Send + Sync>,
+}
+
+/// What travels in a subscription's buffer.
+#[derive(Debug)]
+enum Item {
+    Message(Bytes),
+    /// Wakes a parked reader to look at the gap flag (the flag is the report: one wake
+    /// or several, one gap).
+    Gap,
 }
 
 impl fmt::Debug for Subscription {
@@ -183,14 +192,13 @@ impl Subscription {
     /// The next delivery; `None` once the bus is gone.
     pub async fn recv(&mut self) -> Option<Delivery> {
         loop {
-            if self.gap.raised.swap(false, Ordering::AcqRel) {
+            if self.gap.swap(false, Ordering::AcqRel) {
                 return Some(Delivery::Gap);
             }
-            tokio::select! {
-                biased;
-                // A gap raised while we wait (a dropped connection) wakes us at once.
-                _ = self.gap.wake.notified() => continue,
-                message = self.rx.recv() => return message.map(Delivery::Message),
+            match self.rx.recv().await? {
+                Item::Message(payload) => return Some(Delivery::Message(payload)),
+                // Reported by the flag above, now or already.
+                Item::Gap => continue,
             }
         }
     }
@@ -201,25 +209,18 @@ impl Subscription {
     }
 }
 
-/// "Messages may have been lost" for one subscription, with a wake-up for a parked reader.
-#[derive(Debug, Default)]
-struct GapSignal {
-    raised: AtomicBool,
-    wake: Notify,
-}
-
 /// The sending half a backend keeps for each subscription.
 #[derive(Debug, Clone)]
 struct Slot {
     id: u64,
-    tx: mpsc::Sender<Bytes>,
-    gap: Arc<GapSignal>,
+    tx: mpsc::Sender<Item>,
+    gap: Arc<AtomicBool>,
 }
 
 impl Slot {
     fn pair(id: u64, channel: &str, guard: Box<dyn Send + Sync>) -> (Slot, Subscription) {
         let (tx, rx) = mpsc::channel(SUBSCRIPTION_BUFFER);
-        let gap = Arc::new(GapSignal::default());
+        let gap = Arc::new(AtomicBool::new(false));
         let slot = Slot {
             id,
             tx,
@@ -239,7 +240,7 @@ impl Slot {
     /// Delivers without waiting; a full buffer drops the message and flags a gap, so one slow
     /// subscriber never holds up the others. Returns `false` once the subscriber is gone.
     fn offer(&self, payload: &Bytes) -> bool {
-        match self.tx.try_send(payload.clone()) {
+        match self.tx.try_send(Item::Message(payload.clone())) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.flag_gap();
@@ -251,8 +252,71 @@ impl Slot {
         }
     }
 
+    /// Raises the flag, then queues a wake-up behind what is buffered. The reader looks at
+    /// the flag before every receive, so it sees the gap before the next message; and it
+    /// is never left parked with the flag up: either the wake-up was queued, or the buffer
+    /// was full, and the reader has messages to come back for.
     fn flag_gap(&self) {
-        self.gap.raised.store(true, Ordering::Release);
-        self.gap.wake.notify_one();
+        self.gap.store(true, Ordering::Release);
+        let _ = self.tx.try_send(Item::Gap);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> (Slot, Subscription) {
+        Slot::pair(1, "c", Box::new(()))
+    }
+
+    #[tokio::test]
+    async fn a_gap_wakes_a_parked_reader_and_is_reported_once() {
+        let (slot, mut sub) = pair();
+        let reader = tokio::spawn(async move {
+            let first = sub.recv().await;
+            (first, sub)
+        });
+        // Let the reader park on an empty buffer before the gap is raised.
+        tokio::task::yield_now().await;
+        slot.flag_gap();
+        slot.flag_gap();
+        let (first, mut sub) = reader.await.unwrap();
+        assert_eq!(first, Some(Delivery::Gap));
+        // The second raise, before the reader looked, is the same gap.
+        assert!(slot.offer(&Bytes::from_static(b"after")));
+        assert_eq!(
+            sub.recv().await,
+            Some(Delivery::Message(Bytes::from_static(b"after")))
+        );
+        drop(slot);
+        assert_eq!(sub.recv().await, None, "the bus is gone");
+    }
+
+    #[tokio::test]
+    async fn a_full_buffer_reports_the_gap_before_what_it_holds_and_only_once() {
+        let (slot, mut sub) = pair();
+        for i in 0..SUBSCRIPTION_BUFFER + 3 {
+            assert!(slot.offer(&Bytes::from(i.to_string())));
+        }
+        assert_eq!(sub.recv().await, Some(Delivery::Gap));
+        for i in 0..SUBSCRIPTION_BUFFER {
+            assert_eq!(
+                sub.recv().await,
+                Some(Delivery::Message(Bytes::from(i.to_string())))
+            );
+        }
+        assert!(slot.offer(&Bytes::from_static(b"next")));
+        assert_eq!(
+            sub.recv().await,
+            Some(Delivery::Message(Bytes::from_static(b"next")))
+        );
+    }
+
+    #[tokio::test]
+    async fn offering_to_a_dropped_subscription_says_so() {
+        let (slot, sub) = pair();
+        drop(sub);
+        assert!(!slot.offer(&Bytes::from_static(b"x")));
     }
 }
