@@ -7,22 +7,21 @@
 use guildhall_core::now_ms;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use futures_util::SinkExt;
-use guildhall_bus::Delivery;
+use futures_util::StreamExt;
 use guildhall_core::ErrorCode;
 use guildhall_tokens::{TABLES_AUDIENCE, TableClaims};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
-use crate::envelope::{
-    ActionEnvelope, PROTOCOL_VERSION, Payload, Role, actions_channel, events_channel, read_batch,
-};
+use crate::envelope::{ActionEnvelope, PROTOCOL_VERSION, Payload, Role, actions_channel};
+use crate::fanout::{Member, Outbox, flag};
 use crate::service::Tables;
 
 const JOIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -82,7 +81,7 @@ async fn refuse(socket: &mut WebSocket, action_id: &str, code: &str, message: &s
 }
 
 /// A connection's actions waiting for their result.
-struct Pending {
+pub(crate) struct Pending {
     timeout: Duration,
     waiting: HashMap<String, Instant>,
     /// Actions answered `game_unavailable` (most recent last): a late result for one of
@@ -96,7 +95,7 @@ impl Pending {
     const MAX_WAITING: usize = 64;
     const MAX_EXPIRED: usize = 256;
 
-    fn new(timeout: Duration) -> Self {
+    pub(crate) fn new(timeout: Duration) -> Self {
         Self {
             timeout,
             waiting: HashMap::new(),
@@ -105,12 +104,12 @@ impl Pending {
         }
     }
 
-    fn is_waiting(&self, action_id: &str) -> bool {
+    pub(crate) fn is_waiting(&self, action_id: &str) -> bool {
         self.waiting.contains_key(action_id)
     }
 
     /// False when too many actions are waiting.
-    fn insert(&mut self, action_id: &str) -> bool {
+    pub(crate) fn insert(&mut self, action_id: &str) -> bool {
         if self.waiting.len() >= Self::MAX_WAITING {
             return false;
         }
@@ -123,7 +122,7 @@ impl Pending {
     }
 
     /// Marks the action answered; false when it was answered already (or never sent).
-    fn answered(&mut self, action_id: &str) -> bool {
+    pub(crate) fn answered(&mut self, action_id: &str) -> bool {
         if self.waiting.remove(action_id).is_some() {
             return true;
         }
@@ -131,7 +130,7 @@ impl Pending {
     }
 
     /// When the oldest waiting action times out, if any waits.
-    fn next_deadline(&self) -> Option<Instant> {
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.waiting
             .values()
             .min()
@@ -139,7 +138,7 @@ impl Pending {
     }
 
     /// Actions waiting longer than the timeout, now counted as answered.
-    fn overdue(&mut self) -> Vec<String> {
+    pub(crate) fn overdue(&mut self) -> Vec<String> {
         let timeout = self.timeout;
         let overdue: Vec<String> = self
             .waiting
@@ -245,19 +244,6 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
         )
         .await;
     }
-    let mut events = match tables.bus().subscribe(&events_channel(&game_id)).await {
-        Ok(events) => events,
-        Err(_) => {
-            return refuse(
-                &mut socket,
-                &join_id,
-                "game_unavailable",
-                "the table is unreachable",
-                1011,
-            )
-            .await;
-        }
-    };
     // One connection per seat, the newest: the worker names the seat's holder
     // (`seat.holder`, from this connection's presence) and any other connection of that
     // seat, on any gateway, is closed.
@@ -280,7 +266,35 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
         let channel = actions_channel(&envelope.game_id);
         async move { bus.publish(&channel, &sealed).await.is_ok() }
     };
-    // The snapshot this role may see; for a player, news that they are here.
+    // From here on the game's hub writes this connection's events (`fanout`), and this
+    // task reads the client's messages and writes its own answers through the same
+    // outbox.
+    let (sink, mut stream) = socket.split();
+    let member = Member::new(
+        seat,
+        origin.clone(),
+        sink,
+        Pending::new(tables.action_timeout()),
+    );
+    let outbox = member.outbox.clone();
+    if tables
+        .hubs
+        .join(tables.bus(), &game_id, member.clone())
+        .await
+        .is_err()
+    {
+        return close_with(
+            &outbox,
+            &game_id,
+            &join_id,
+            "game_unavailable",
+            "the table is unreachable",
+            1011,
+        )
+        .await;
+    }
+    // The snapshot this role may see; for a player, news that they are here. It waits
+    // in the outbox behind the join's answer.
     if !publish(envelope(
         format!("sync-{}", Uuid::new_v4()),
         "sync".into(),
@@ -288,8 +302,10 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
     ))
     .await
     {
-        return refuse(
-            &mut socket,
+        tables.hubs.leave(&game_id, &member);
+        return close_with(
+            &outbox,
+            &game_id,
             &join_id,
             "routing_failed",
             "the table is unreachable",
@@ -297,9 +313,7 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
         )
         .await;
     }
-    let _ = socket
-        .send(result(&game_id, &join_id, "ok", None, "joined"))
-        .await;
+    outbox.open(result(&game_id, &join_id, "ok", None, "joined"));
     if role == Role::Player {
         publish(envelope(
             format!("presence-{}", Uuid::new_v4()),
@@ -309,20 +323,19 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
         .await;
     }
 
-    let mut pending = Pending::new(tables.action_timeout());
-    // Whether this client was told the game is unavailable and awaits a fresh sync.
-    let mut unavailable = false;
-    // One shutdown wait and one timer for the connection's life, not one of each per
-    // message: every connection's wait sits on the one `closing` token, and a timer is
-    // moved only when an action is due earlier than it fires (a timer that fires for an
-    // action already answered finds nothing overdue). Armed only while an action waits,
-    // so idle connections cost nothing.
+    // One shutdown wait, one signal wait and one timer for the connection's life, not
+    // one of each per message: every connection's wait sits on the one `closing` token,
+    // and a timer is moved only when an action is due earlier than it fires (a timer
+    // that fires for an action already answered finds nothing overdue). Armed only while
+    // an action waits, so idle connections cost nothing.
     let closing = tables.closing.cancelled();
+    let signalled = member.signal.wake.notified();
     let timer = tokio::time::sleep(Duration::ZERO);
-    tokio::pin!(closing, timer);
+    tokio::pin!(closing, signalled, timer);
     let mut armed = false;
-    let kicked_out = 'connection: loop {
-        if let Some(deadline) = pending.next_deadline().map(tokio::time::Instant::from_std)
+    let kicked_out = loop {
+        let next_deadline = member.pending.lock().unwrap().next_deadline();
+        if let Some(deadline) = next_deadline.map(tokio::time::Instant::from_std)
             && (!armed || deadline < timer.deadline())
         {
             timer.as_mut().reset(deadline);
@@ -331,22 +344,40 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
         tokio::select! {
             _ = &mut closing => {
                 // 1012: the service is restarting; any gateway takes the same token.
-                let _ = socket.send(Message::Close(Some(CloseFrame {
+                tables.hubs.leave(&game_id, &member);
+                outbox.push([Message::Close(Some(CloseFrame {
                     code: 1012,
                     reason: "gateway restarting".into(),
-                }))).await;
+                }))]);
+                finish(&outbox).await;
                 return;
+            }
+            _ = &mut signalled => {
+                signalled.set(member.signal.wake.notified());
+                let flags = member.signal.take();
+                if flags & flag::KICKED != 0 {
+                    break true;
+                }
+                if flags & flag::UNREACHABLE != 0 {
+                    tables.hubs.leave(&game_id, &member);
+                    return close_with(&outbox, "", "", "game_unavailable", "the table is unreachable", 1011).await;
+                }
+                if flags & (flag::BROKEN | flag::LAGGING) != 0 {
+                    break false;
+                }
+                if flags & flag::RESYNC != 0 {
+                    publish(envelope(format!("sync-{}", Uuid::new_v4()), "sync".into(), Payload::default())).await;
+                }
             }
             _ = &mut timer, if armed => {
                 armed = false;
-                let overdue = pending.overdue();
+                let overdue = member.pending.lock().unwrap().overdue();
                 if overdue.is_empty() {
                     continue;
                 }
                 // The game's worker is not answering: say so, answer what waits, and ask
                 // for the worker to be started again; its fresh sync follows.
-                if !unavailable {
-                    unavailable = true;
+                if !member.unavailable.swap(true, Ordering::AcqRel) {
                     metrics::counter!("tables_game_unavailable_total").increment(1);
                     let notice = json!({
                         "message_type": "game_unavailable",
@@ -355,83 +386,28 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                         "version": PROTOCOL_VERSION,
                         "payload": { "message": "the game is restarting; a fresh sync follows" },
                     });
-                    if socket.send(Message::Text(notice.to_string().into())).await.is_err() {
-                        break false;
-                    }
+                    member.send(Message::Text(notice.to_string().into()));
                 }
                 for action_id in overdue {
-                    let answer = result(&game_id, &action_id, "error", Some("game_unavailable"), "the game did not answer; sync, then retry");
-                    if socket.send(answer).await.is_err() {
-                        break 'connection false;
-                    }
+                    member.send(result(&game_id, &action_id, "error", Some("game_unavailable"), "the game did not answer; sync, then retry"));
                 }
                 let (tables, id) = (tables.clone(), game_id.clone());
                 tokio::spawn(async move {
                     let _ = tables.ensure_worker(&id).await;
                 });
             }
-            delivery = events.recv() => match delivery {
-                None => {
-                    refuse(&mut socket, "", "game_unavailable", "the table is unreachable", 1011).await;
-                    break false;
-                }
-                Some(Delivery::Gap) => {
-                    publish(envelope(format!("sync-{}", Uuid::new_v4()), "sync".into(), Payload::default())).await;
-                }
-                Some(Delivery::Message(bytes)) => {
-                    // Only the small headers are read; each message goes out as the
-                    // worker wrote it, sharing the bus message's bytes.
-                    for (header, message) in read_batch(&bytes) {
-                        if !header.to.includes(seat, &origin) {
-                            continue;
-                        }
-                        let message_type = &*header.message_type;
-                        // Between gateways only: a newer connection holds this seat.
-                        if message_type == "seat.holder" {
-                            let holder: Value = serde_json::from_slice(&message).unwrap_or_default();
-                            if holder["payload"]["origin"].as_str() != Some(origin.as_str()) {
-                                break 'connection true;
-                            }
-                            continue;
-                        }
-                        if let Some(action_id) = header.action_id.as_deref()
-                            && message_type == "action.result"
-                        {
-                            // The gateway's own requests are not the client's business, and an
-                            // action already answered `game_unavailable` is not answered twice.
-                            if action_id.starts_with("sync-")
-                                || action_id.starts_with("presence-")
-                                || !pending.answered(action_id)
-                            {
-                                continue;
-                            }
-                        }
-                        if message_type == "sync" {
-                            unavailable = false;
-                        }
-                        let Ok(text) = Utf8Bytes::try_from(message) else { continue };
-                        // Queued, and written together below: one write for the batch.
-                        if socket.feed(Message::Text(text)).await.is_err() {
-                            break 'connection false;
-                        }
-                    }
-                    if socket.flush().await.is_err() {
-                        break false;
-                    }
-                }
-            },
-            incoming = socket.recv() => {
+            incoming = stream.next() => {
                 let text = match incoming {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     _ => break false,
                 };
                 let Ok(message) = serde_json::from_str::<ClientMessage>(text.as_str()) else {
-                    let _ = socket.send(result(&game_id, "", "error", Some("invalid_action"), "not a message")).await;
+                    member.send(result(&game_id, "", "error", Some("invalid_action"), "not a message"));
                     continue;
                 };
                 let Some(action_id) = message.action_id.filter(|id| !id.is_empty() && id.len() <= 128) else {
-                    let _ = socket.send(result(&game_id, "", "error", Some("invalid_action"), "every action needs an action_id")).await;
+                    member.send(result(&game_id, "", "error", Some("invalid_action"), "every action needs an action_id"));
                     continue;
                 };
                 if message.message_type == "join"
@@ -439,27 +415,34 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                     || action_id.starts_with("sync-")
                     || action_id.starts_with("presence-")
                 {
-                    let _ = socket.send(result(&game_id, &action_id, "error", Some("invalid_action"), "not an action a client can send")).await;
+                    member.send(result(&game_id, &action_id, "error", Some("invalid_action"), "not an action a client can send"));
                     continue;
                 }
-                // A retry of an action still waiting is answered by its one result.
-                if pending.is_waiting(&action_id) {
-                    continue;
-                }
-                if !pending.insert(&action_id) {
-                    let _ = socket.send(result(&game_id, &action_id, "error", Some("invalid_action"), "too many actions are waiting for their result")).await;
-                    continue;
+                {
+                    let mut pending = member.pending.lock().unwrap();
+                    // A retry of an action still waiting is answered by its one result.
+                    if pending.is_waiting(&action_id) {
+                        continue;
+                    }
+                    if !pending.insert(&action_id) {
+                        drop(pending);
+                        member.send(result(&game_id, &action_id, "error", Some("invalid_action"), "too many actions are waiting for their result"));
+                        continue;
+                    }
                 }
                 if !publish(envelope(action_id.clone(), message.message_type, message.payload)).await {
-                    pending.answered(&action_id);
-                    let _ = socket.send(result(&game_id, &action_id, "error", Some("routing_failed"), "the action could not be routed")).await;
+                    member.pending.lock().unwrap().answered(&action_id);
+                    member.send(result(&game_id, &action_id, "error", Some("routing_failed"), "the action could not be routed"));
                 }
             }
         }
     };
+    tables.hubs.leave(&game_id, &member);
+    // A seat taken over is still online, through its newer connection.
     if kicked_out {
-        return refuse(
-            &mut socket,
+        return close_with(
+            &outbox,
+            "",
             "",
             "duplicate_connection_handled",
             "this seat connected again elsewhere",
@@ -475,4 +458,28 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
         ))
         .await;
     }
+    finish(&outbox).await;
+}
+
+/// Writes what waits, up to a deadline: a client that reads nothing is not waited for.
+async fn finish(outbox: &Arc<Outbox>) {
+    outbox.finish(JOIN_TIMEOUT).await;
+}
+
+/// The answer refusing `action_id` with `code`, then a close frame with `close`, after
+/// whatever waits: [`refuse`], once the socket is the outbox's.
+async fn close_with(
+    outbox: &Arc<Outbox>,
+    game_id: &str,
+    action_id: &str,
+    code: &str,
+    message: &str,
+    close: u16,
+) {
+    outbox.open(result(game_id, action_id, "error", Some(code), message));
+    outbox.push([Message::Close(Some(CloseFrame {
+        code: close,
+        reason: code.to_owned().into(),
+    }))]);
+    finish(outbox).await;
 }

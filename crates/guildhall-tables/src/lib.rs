@@ -20,6 +20,7 @@
 //!   [`page`]: the browser client at `/play/tables`.
 
 pub mod envelope;
+mod fanout;
 mod gateway;
 pub mod host;
 pub mod http;

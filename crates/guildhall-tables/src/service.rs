@@ -57,6 +57,8 @@ pub struct Tables {
     /// Cancelled when this process shuts down: the gateway closes its connections so
     /// clients reconnect to another gateway.
     pub(crate) closing: CancellationToken,
+    /// The gateway's fan-out: one events subscription per game it holds connections of.
+    pub(crate) hubs: crate::fanout::Hubs,
 }
 
 impl std::fmt::Debug for Tables {
@@ -93,6 +95,7 @@ impl Tables {
             ws_url: Mutex::new(settings.public_url.clone()),
             settings,
             closing,
+            hubs: Default::default(),
         })
     }
 

@@ -302,3 +302,100 @@ async fn five_players_play_a_hand_while_an_observer_watches(db: Db) {
     assert_eq!(takeover.sync().await["seat"], 3);
     stack.running.shutdown().await;
 }
+
+/// A client that asks and asks but never reads its answers: the gateway's writes to it
+/// back up (its socket's buffers are full), and then its outbox. The other connection at
+/// the table is answered at once all along, and the slow one is dropped instead of
+/// being buffered for without end.
+#[tokio::test]
+async fn a_client_that_stops_reading_holds_up_no_one_and_is_dropped() {
+    let Some(stack) = support::up(Db::Sqlite, |_| {}).await else {
+        return;
+    };
+    let api = Api::new(&stack.base);
+    let guest = api.guest(None).await;
+    let (status, created) = api.post("/v1/tables", Some(token(&guest)), json!({})).await;
+    assert_eq!(status, 201, "{created}");
+    let game_id = created["game_id"].as_str().unwrap().to_owned();
+    let ws_url = created["ws_url"].as_str().unwrap().to_owned();
+    let (_, watch) = api
+        .post(
+            &format!("/v1/tables/{game_id}/observer-token"),
+            None,
+            json!({}),
+        )
+        .await;
+    let mut player =
+        Client::connect(&ws_url, created["player_token"].as_str().unwrap(), "seat0").await;
+
+    // The slow client: a small receive buffer, so the server's writes back up early.
+    let addr = ws_url
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    let (ws, _) = tokio_tungstenite::client_async(&ws_url, stream)
+        .await
+        .unwrap();
+    let mut slow = Client {
+        ws,
+        seen: Vec::new(),
+        next: 0,
+        name: "slow".into(),
+    };
+    let joined = slow
+        .act(
+            "join",
+            json!({ "token": watch["observer_token"].as_str().unwrap() }),
+        )
+        .await;
+    assert_eq!(joined["status"], "ok", "{joined}");
+    const ASKED: usize = 30_000;
+    for n in 0..ASKED {
+        let message = json!({"message_type": "sync", "action_id": format!("s{n}"), "payload": {}});
+        slow.ws
+            .feed(Message::Text(message.to_string().into()))
+            .await
+            .unwrap();
+    }
+    slow.ws.flush().await.unwrap();
+
+    // Meanwhile the player's requests are answered as ever.
+    for _ in 0..5 {
+        assert_eq!(player.sync().await["seat"], 0);
+    }
+
+    // The slow client finds, once it reads, that the gateway let it go: its stream ends
+    // before all its answers came.
+    let mut answers = 0;
+    let ended = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(frame) = slow.ws.next().await {
+            match frame {
+                Ok(Message::Text(text)) => {
+                    let m: Value = serde_json::from_str(&text).unwrap();
+                    if m["message_type"] == "action.result" {
+                        answers += 1;
+                    }
+                }
+                Ok(Message::Close(_)) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the slow client is still connected ({answers} answers read)"
+    );
+    eprintln!("slow client: {answers} answers of {ASKED} before the gateway let it go");
+    assert!(answers < ASKED, "every one of {ASKED} answers arrived");
+    // And the player is still served.
+    assert_eq!(player.sync().await["seat"], 0);
+    stack.running.shutdown().await;
+}
