@@ -94,10 +94,11 @@ impl Outbox {
     }
 
     /// Queues `messages` and writes what the socket takes now, without waiting. False
-    /// (nothing queued) when the socket broke or the client is [`Self::LIMIT`] behind.
+    /// (nothing queued) when the client is [`Self::LIMIT`] behind. Once the socket broke,
+    /// messages are dropped: the connection has been told ([`flag::BROKEN`]).
     pub(crate) fn push(self: &Arc<Self>, messages: impl IntoIterator<Item = Message>) -> bool {
         if self.broken.load(Ordering::Acquire) {
-            return false;
+            return true;
         }
         let held = {
             let mut queue = self.queue.lock().unwrap();
@@ -210,7 +211,6 @@ pub(crate) struct Member {
     pub(crate) seat: Option<u8>,
     pub(crate) origin: String,
     pub(crate) outbox: Arc<Outbox>,
-    pub(crate) signal: Arc<Signal>,
     /// The connection's actions waiting for their result.
     pub(crate) pending: Mutex<Pending>,
     /// Whether this client was told the game is unavailable and awaits a fresh sync.
@@ -219,21 +219,30 @@ pub(crate) struct Member {
 
 impl Member {
     pub(crate) fn new(seat: Option<u8>, origin: String, sink: Sink, pending: Pending) -> Arc<Self> {
-        let signal = Arc::new(Signal::default());
         Arc::new(Self {
             seat,
             origin,
-            outbox: Outbox::new(sink, signal.clone()),
-            signal,
+            outbox: Outbox::new(sink, Arc::new(Signal::default())),
             pending: Mutex::new(pending),
             unavailable: AtomicBool::new(false),
         })
     }
 
+    /// What the hub and the outbox raise for this connection.
+    pub(crate) fn signal(&self) -> &Signal {
+        &self.outbox.signal
+    }
+
     /// Queues `message`; a client too far behind is told to go.
     pub(crate) fn send(&self, message: Message) {
-        if !self.outbox.push([message]) {
-            self.signal.raise(flag::LAGGING);
+        self.queue([message]);
+    }
+
+    fn queue(&self, messages: impl IntoIterator<Item = Message>) {
+        if !self.outbox.push(messages) {
+            metrics::counter!("tables_gateway_clients_dropped_total", "reason" => "lagging")
+                .increment(1);
+            self.signal().raise(flag::LAGGING);
         }
     }
 
@@ -274,13 +283,11 @@ impl Member {
             }
             out.push(Message::Text(text.clone()));
         }
-        if !out.is_empty() && !self.outbox.push(out) {
-            metrics::counter!("tables_gateway_clients_dropped_total", "reason" => "lagging")
-                .increment(1);
-            self.signal.raise(flag::LAGGING);
+        if !out.is_empty() {
+            self.queue(out);
         }
         if kicked {
-            self.signal.raise(flag::KICKED);
+            self.signal().raise(flag::KICKED);
         }
     }
 }
@@ -356,7 +363,7 @@ async fn run(hub: Arc<Hub>, mut events: Subscription, games: Games, game_id: Str
                 Some(Delivery::Message(bytes)) => deliver(&hub, &bytes),
                 Some(Delivery::Gap) => {
                     for member in hub.members.lock().unwrap().iter() {
-                        member.signal.raise(flag::RESYNC);
+                        member.signal().raise(flag::RESYNC);
                     }
                 }
                 None => {
@@ -367,7 +374,7 @@ async fn run(hub: Arc<Hub>, mut events: Subscription, games: Games, game_id: Str
                         games.remove(&game_id);
                     }
                     for member in hub.members.lock().unwrap().iter() {
-                        member.signal.raise(flag::UNREACHABLE);
+                        member.signal().raise(flag::UNREACHABLE);
                     }
                     return;
                 }

@@ -329,7 +329,7 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
     // that fires for an action already answered finds nothing overdue). Armed only while
     // an action waits, so idle connections cost nothing.
     let closing = tables.closing.cancelled();
-    let signalled = member.signal.wake.notified();
+    let signalled = member.signal().wake.notified();
     let timer = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(closing, signalled, timer);
     let mut armed = false;
@@ -353,8 +353,8 @@ async fn connection(tables: Arc<Tables>, mut socket: WebSocket) {
                 return;
             }
             _ = &mut signalled => {
-                signalled.set(member.signal.wake.notified());
-                let flags = member.signal.take();
+                signalled.set(member.signal().wake.notified());
+                let flags = member.signal().take();
                 if flags & flag::KICKED != 0 {
                     break true;
                 }
