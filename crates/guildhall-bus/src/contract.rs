@@ -382,6 +382,67 @@ pub async fn ttl_expires_values(bus: &dyn Bus) {
     );
 }
 
+pub async fn many_keys_are_set_and_read_back_in_order(bus: &dyn Bus) {
+    assert_eq!(
+        bus.get_many(&[]).await.unwrap(),
+        Vec::<Option<Bytes>>::new()
+    );
+    bus.set_many(&[], None).await.unwrap();
+    // More keys than one request carries, so the chunks' seams are crossed.
+    let n = crate::MANY_CHUNK * 2 + 7;
+    let keys: Vec<String> = (0..n).map(|i| format!("many.{i}")).collect();
+    let values: Vec<Vec<u8>> = (0..n).map(|i| format!("v{i}").into_bytes()).collect();
+    let entries: Vec<(&str, &[u8])> = keys
+        .iter()
+        .zip(&values)
+        .map(|(k, v)| (k.as_str(), v.as_slice()))
+        .collect();
+    bus.set_many(&entries, Some(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    // Read back reversed, with absent keys between: each answer in its key's place.
+    let mut asked: Vec<&str> = Vec::new();
+    let mut expected: Vec<Option<Bytes>> = Vec::new();
+    for (i, key) in keys.iter().enumerate().rev() {
+        asked.push(key);
+        expected.push(Some(Bytes::from(values[i].clone())));
+        if i % 100 == 0 {
+            asked.push("many.absent");
+            expected.push(None);
+        }
+    }
+    assert_eq!(bus.get_many(&asked).await.unwrap(), expected);
+    assert_eq!(
+        bus.get(&keys[n - 1]).await.unwrap(),
+        Some(Bytes::from(values[n - 1].clone())),
+        "the plain read sees what set_many stored"
+    );
+    // Overwrites, with a lifetime that lapses.
+    bus.set_many(
+        &[("many.0", b"again"), ("many.1", b"again")],
+        Some(Duration::from_millis(150)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        bus.get_many(&["many.0", "many.1", "many.2"]).await.unwrap(),
+        vec![
+            Some(Bytes::from_static(b"again")),
+            Some(Bytes::from_static(b"again")),
+            Some(Bytes::from_static(b"v2")),
+        ]
+    );
+    guildhall_testkit::eventually("the set_many TTL to lapse", WAIT, || async {
+        let read = bus.get_many(&["many.0", "many.1"]).await.unwrap();
+        (read == vec![None, None]).then_some(())
+    })
+    .await;
+    assert_eq!(
+        bus.get("many.2").await.unwrap(),
+        Some(Bytes::from_static(b"v2"))
+    );
+}
+
 pub async fn ping_answers(bus: &dyn Bus) {
     bus.ping().await.unwrap();
 }
@@ -402,6 +463,7 @@ macro_rules! bus_contract_tests {
             append_and_publish_logs_before_anyone_hears_and_renews_both,
             set_if_absent_stores_once,
             ttl_expires_values,
+            many_keys_are_set_and_read_back_in_order,
             ping_answers,
         );
     };

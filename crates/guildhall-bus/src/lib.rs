@@ -140,12 +140,43 @@ pub trait Bus: Send + Sync + fmt::Debug + 'static {
     /// The live value of `key`.
     async fn get(&self, key: &str) -> Result<Option<Bytes>, BusError>;
 
+    /// Stores each `(key, value)` of `entries`, all expiring after `ttl` when given. On
+    /// Redis a few round trips for any number of keys (pipelined in chunks of
+    /// [`MANY_CHUNK`]), where a `set` per key costs one each; a host renewing what it
+    /// owns for thousands of games needs that to finish well within the lifetime it
+    /// renews.
+    async fn set_many(
+        &self,
+        entries: &[(&str, &[u8])],
+        ttl: Option<Duration>,
+    ) -> Result<(), BusError> {
+        for (key, value) in entries {
+            self.set(key, value, ttl).await?;
+        }
+        Ok(())
+    }
+
+    /// The live values of `keys`, in their order; like [`Bus::set_many`], a few round
+    /// trips on Redis however many keys there are.
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>, BusError> {
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            values.push(self.get(key).await?);
+        }
+        Ok(values)
+    }
+
     /// Removes `key` (a value or a list); `true` when it existed.
     async fn delete(&self, key: &str) -> Result<bool, BusError>;
 
     /// One round trip; the readiness probe.
     async fn ping(&self) -> Result<(), BusError>;
 }
+
+/// Keys sent in one request by [`Bus::set_many`] and [`Bus::get_many`] on Redis: large
+/// enough that thousands of keys take a handful of round trips, small enough that one
+/// request never holds up the connection's other commands for long.
+pub const MANY_CHUNK: usize = 512;
 
 /// A shared handle to the process's bus.
 pub type SharedBus = Arc<dyn Bus>;

@@ -320,6 +320,41 @@ impl Bus for RedisBus {
         Ok(value.map(Bytes::from))
     }
 
+    async fn set_many(
+        &self,
+        entries: &[(&str, &[u8])],
+        ttl: Option<Duration>,
+    ) -> Result<(), BusError> {
+        for chunk in entries.chunks(crate::MANY_CHUNK) {
+            let mut pipe = redis::pipe();
+            for (key, value) in chunk {
+                pipe.add_command(self.set_command(key, value, ttl)).ignore();
+            }
+            self.run_pipeline::<()>(pipe).await?;
+        }
+        Ok(())
+    }
+
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Bytes>>, BusError> {
+        let mut values = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(crate::MANY_CHUNK) {
+            let mut cmd = redis::cmd("MGET");
+            for key in chunk {
+                cmd.arg(self.key(key));
+            }
+            let read: Vec<Option<Vec<u8>>> = self.run(cmd).await?;
+            if read.len() != chunk.len() {
+                return Err(BusError::Unavailable(format!(
+                    "MGET of {} keys answered {} values",
+                    chunk.len(),
+                    read.len()
+                )));
+            }
+            values.extend(read.into_iter().map(|value| value.map(Bytes::from)));
+        }
+        Ok(values)
+    }
+
     async fn delete(&self, key: &str) -> Result<bool, BusError> {
         let mut cmd = redis::cmd("DEL");
         cmd.arg(self.key(key));

@@ -376,38 +376,61 @@ impl Host {
     }
 
     /// Every heartbeat period: keep owning our games, and restart those whose worker
-    /// stopped writing its heartbeat.
+    /// stopped writing its heartbeat. The whole sweep is two batched requests
+    /// ([`guildhall_bus::Bus::set_many`], [`guildhall_bus::Bus::get_many`]), not two round
+    /// trips per game: one round trip after another, a sweep of 1,000 busy games took
+    /// about 4.7 of its 5 s (`docs/performance.md`), so a few thousand would have let
+    /// owner keys lapse (`HEARTBEAT_TTL`) and found dead workers late.
     async fn watch(self: Arc<Self>) {
         let mut every = tokio::time::interval(HEARTBEAT_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = self.shutdown.cancelled() => return,
                 _ = every.tick() => {}
             }
-            let games: Vec<(String, bool)> = self
-                .games
-                .lock()
-                .unwrap()
-                .iter()
-                .map(|(id, placed)| (id.clone(), placed.since.elapsed() >= HEARTBEAT_TTL))
-                .collect();
-            for (game_id, settled) in games {
-                let _ = self
-                    .bus
-                    .set(
-                        &owner_key(&game_id),
-                        self.id.as_bytes(),
-                        Some(HEARTBEAT_TTL),
-                    )
-                    .await;
-                if !settled {
-                    continue;
-                }
-                if let Ok(None) = self.bus.get(&heartbeat_key(&game_id)).await {
-                    metrics::counter!("tables_heartbeats_missed_total").increment(1);
-                    tracing::warn!(game = %game_id, "a worker's heartbeat lapsed; restarting it");
-                    self.restart(&game_id);
-                }
+            let began = Instant::now();
+            self.sweep().await;
+            metrics::histogram!("tables_watch_sweep_seconds").record(began.elapsed().as_secs_f64());
+        }
+    }
+
+    async fn sweep(self: &Arc<Self>) {
+        let games: Vec<(String, bool)> = self
+            .games
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(id, placed)| (id.clone(), placed.since.elapsed() >= HEARTBEAT_TTL))
+            .collect();
+        if games.is_empty() {
+            return;
+        }
+        let owners: Vec<String> = games.iter().map(|(id, _)| owner_key(id)).collect();
+        let owned: Vec<(&str, &[u8])> = owners
+            .iter()
+            .map(|key| (key.as_str(), self.id.as_bytes()))
+            .collect();
+        if let Err(err) = self.bus.set_many(&owned, Some(HEARTBEAT_TTL)).await {
+            tracing::warn!(%err, games = games.len(), "renewing game ownership failed");
+        }
+        // A game placed less than a heartbeat lifetime ago may not have beaten yet.
+        let settled: Vec<&str> = games
+            .iter()
+            .filter(|(_, settled)| *settled)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        let beats: Vec<String> = settled.iter().map(|id| heartbeat_key(id)).collect();
+        let beats: Vec<&str> = beats.iter().map(String::as_str).collect();
+        let Ok(beating) = self.bus.get_many(&beats).await else {
+            // Unreadable is not missing: nothing is restarted on a bus that is away.
+            return;
+        };
+        for (game_id, beat) in settled.into_iter().zip(beating) {
+            if beat.is_none() {
+                metrics::counter!("tables_heartbeats_missed_total").increment(1);
+                tracing::warn!(game = %game_id, "a worker's heartbeat lapsed; restarting it");
+                self.restart(game_id);
             }
         }
     }
@@ -649,4 +672,82 @@ pub async fn worker_process(prepare: impl FnOnce(&WorkerSetup)) -> Result<(), St
     tasks.close();
     tasks.wait().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Puts `game_id` in the host's books as placed at `since`, its worker a task that
+    /// `stop` would end (no worker runs: the sweep's decisions are what is watched).
+    fn hold(host: &Host, game_id: &str, since: Instant) -> CancellationToken {
+        let stop = CancellationToken::new();
+        host.games.lock().unwrap().insert(
+            game_id.to_owned(),
+            Placed {
+                placement: Placement::Task(stop.clone()),
+                since,
+            },
+        );
+        stop
+    }
+
+    #[tokio::test]
+    async fn a_sweep_renews_every_game_and_restarts_exactly_those_whose_heartbeat_lapsed() {
+        let bus = guildhall_bus::connect("memory://", "").await.unwrap();
+        let (shutdown, tasks) = (CancellationToken::new(), TaskTracker::new());
+        let host = Host::start(
+            bus.clone(),
+            "sweep-test-internal-token",
+            Duration::from_secs(600),
+            Workers::InProcess,
+            shutdown.clone(),
+            &tasks,
+        )
+        .await
+        .unwrap();
+        let settled = Instant::now().checked_sub(HEARTBEAT_TTL * 2).unwrap();
+        // More games than one batched request carries; every seventh has no heartbeat,
+        // and the last few were placed too recently to have one yet.
+        let n = guildhall_bus::MANY_CHUNK * 2 + 50;
+        let fresh = n - 5;
+        let mut stops = Vec::new();
+        for i in 0..n {
+            let game_id = format!("g{i}");
+            stops.push(hold(
+                &host,
+                &game_id,
+                if i < fresh { settled } else { Instant::now() },
+            ));
+            if i % 7 != 0 && i < fresh {
+                bus.set(&heartbeat_key(&game_id), b"1", Some(HEARTBEAT_TTL))
+                    .await
+                    .unwrap();
+            }
+        }
+        host.sweep().await;
+        for (i, stop) in stops.iter().enumerate() {
+            let lapsed = i % 7 == 0 && i < fresh;
+            assert_eq!(
+                stop.is_cancelled(),
+                lapsed,
+                "game g{i}: restarted iff lapsed"
+            );
+            if !lapsed {
+                // (A restarted game's new worker finds no such table and lets it go,
+                // owner key included, so only the others are read.)
+                assert_eq!(
+                    bus.get(&owner_key(&format!("g{i}")))
+                        .await
+                        .unwrap()
+                        .as_deref(),
+                    Some(host.id.as_bytes()),
+                    "game g{i} renewed as this host's"
+                );
+            }
+        }
+        shutdown.cancel();
+        tasks.close();
+        tasks.wait().await;
+    }
 }
