@@ -85,7 +85,9 @@ pub struct NewCharacter {
     /// The six scores, final: racial increases are not added on top (see the crate
     /// documentation).
     pub abilities: Abilities,
-    /// How the scores were generated; decides which scores are legal.
+    /// How the scores were generated; decides which scores are legal. Absent:
+    /// [`Generation::Manual`] (each score 3–18).
+    #[serde(default)]
     pub generation: Generation,
 }
 

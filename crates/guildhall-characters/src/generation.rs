@@ -13,11 +13,13 @@ use crate::IntentError;
 use crate::ability::Abilities;
 
 /// How the scores of a new character were generated; decides which scores are legal.
-/// JSON: `"manual"`, `"standard_array"` or `"point_buy"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// JSON: `"manual"`, `"standard_array"` or `"point_buy"`; a creation that names none is
+/// `manual`, the widest (every standard array and point buy is also 3–18).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Generation {
     /// Rolled (or chosen) at the table: each score 3–18, the range of 4d6 drop lowest.
+    #[default]
     Manual,
     /// The SRD standard array, [`STANDARD_ARRAY`], assigned in any order.
     StandardArray,

@@ -133,6 +133,9 @@ async fn create_read_and_ownership(db: Db) {
         json!({"name": "x", "race": "human", "class": "fighter", "generation": "point_buy", "abilities": {"str": 15, "dex": 15, "con": 15, "int": 8, "wis": 8, "cha": 10}}),
         json!({"name": "", "race": "human", "class": "fighter", "generation": "manual", "abilities": {"str": 10, "dex": 10, "con": 10, "int": 10, "wis": 10, "cha": 10}}),
         json!({"name": "x", "race": "human", "class": "fighter", "generation": "manual", "abilities": {"str": 19, "dex": 10, "con": 10, "int": 10, "wis": 10, "cha": 10}}),
+        // No generation named: the manual range, 3–18.
+        json!({"name": "x", "race": "human", "class": "fighter", "abilities": {"str": 19, "dex": 10, "con": 10, "int": 10, "wis": 10, "cha": 10}}),
+        json!({"name": "x", "race": "human", "class": "fighter", "abilities": {"str": 2, "dex": 10, "con": 10, "int": 10, "wis": 10, "cha": 10}}),
     ] {
         expect_error(
             api.post("/v1/characters", Some(token(&me)), bad).await,
@@ -147,6 +150,23 @@ async fn create_read_and_ownership(db: Db) {
             .len(),
         1,
         "rejections created nothing"
+    );
+    // The creation body names no generation method: scores 3–18 are taken as
+    // rolled, so one that is neither a standard array nor a point buy is accepted.
+    let (status, rolled) = api
+        .post(
+            "/v1/characters",
+            Some(token(&me)),
+            json!({"name": "Rolled", "race": "human", "class": "wizard", "abilities": {"str": 3, "dex": 18, "con": 17, "int": 18, "wis": 9, "cha": 4}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{rolled}");
+    assert_eq!(
+        (
+            rolled["abilities"]["str"].as_i64(),
+            rolled["abilities"]["int"].as_i64()
+        ),
+        (Some(3), Some(18))
     );
 }
 
