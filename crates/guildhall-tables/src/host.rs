@@ -529,6 +529,15 @@ impl Host {
         for game in self.games_in(index) {
             first.extend(line(&Command::Start(game)));
         }
+        // Orders queued before this child started were for the one before it: their
+        // commands still go, in order, but a restart asked of the old process (the
+        // sweep asks once per lapsed game, and a stuck process may hold hundreds) must
+        // not kill this fresh one.
+        while let Ok(order) = inbox.try_recv() {
+            if let Order::Pass(command) = order {
+                first.extend(line(&command));
+            }
+        }
         // A child that died before reading its input is noticed by wait() below.
         let _ = stdin.write_all(&first).await;
         loop {
@@ -749,5 +758,85 @@ mod tests {
         shutdown.cancel();
         tasks.close();
         tasks.wait().await;
+    }
+
+    #[tokio::test]
+    async fn a_stuck_process_with_many_lapsed_games_is_restarted_once() {
+        let bus = guildhall_bus::connect("memory://", "").await.unwrap();
+        let (shutdown, tasks) = (CancellationToken::new(), TaskTracker::new());
+        // Stand-in worker processes: each writes what it is told to `child.<its pid>`
+        // and never beats (the shell stays, holding the output the host reads open).
+        let dir = std::env::temp_dir().join(format!("gh-host-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let workers = Workers::Processes {
+            count: 1,
+            program: "sh".into(),
+            args: vec![
+                "-c".into(),
+                r#"cat > "$0.$$""#.into(),
+                dir.join("child").display().to_string(),
+            ],
+            bus_url: "memory://".into(),
+            key_prefix: String::new(),
+            telemetry: serde_json::Value::Null,
+        };
+        let host = Host::start(
+            bus,
+            "sweep-test-internal-token",
+            Duration::from_secs(600),
+            workers,
+            shutdown.clone(),
+            &tasks,
+        )
+        .await
+        .unwrap();
+        let pid = || host.slots[0].pid.load(Ordering::Relaxed);
+        let restarts = || host.slots[0].restarts.load(Ordering::Relaxed);
+        let wait = Duration::from_secs(10);
+        let first = guildhall_testkit::eventually("the process to start", wait, || async {
+            (pid() != 0).then(pid)
+        })
+        .await;
+        let settled = Instant::now().checked_sub(HEARTBEAT_TTL * 2).unwrap();
+        for i in 0..6 {
+            host.games.lock().unwrap().insert(
+                format!("stuck{i}"),
+                Placed {
+                    placement: Placement::Slot(0),
+                    since: settled,
+                },
+            );
+        }
+        // Six lapsed games, one process: the sweep asks for six restarts. A command
+        // queued behind them shows which process the queue reaches: the one started
+        // after the first restart, unless the five other asks each killed another.
+        host.sweep().await;
+        host.slots[0]
+            .orders
+            .send(Order::Pass(Command::Stop("marker".into())))
+            .unwrap();
+        let told = guildhall_testkit::eventually("a process to be told the marker", wait, || {
+            let dir = dir.clone();
+            async move {
+                std::fs::read_dir(&dir).unwrap().find_map(|entry| {
+                    let path = entry.unwrap().path();
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    text.contains("marker")
+                        .then(|| path.extension().unwrap().to_owned())
+                })
+            }
+        })
+        .await;
+        let told: u32 = told.to_str().unwrap().parse().unwrap();
+        assert_ne!(told, first, "the stuck process was restarted");
+        assert_eq!(
+            (told, restarts()),
+            (pid(), 1),
+            "the process after one restart heard the marker, and is the one running"
+        );
+        shutdown.cancel();
+        tasks.close();
+        tasks.wait().await;
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
