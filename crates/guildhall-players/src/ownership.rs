@@ -33,13 +33,46 @@ pub const RELEASE_CHANNEL: &str = "players.release";
 /// How long a request waits to take a user from another instance before answering 503.
 const TAKE_WAIT: Duration = Duration::from_secs(3);
 
+/// The leases an instance holds, each with the local time it is certainly valid until and
+/// the number of the take that got it. A renewal reads the database's list of this
+/// instance's leases; a lease taken while that read was on its way may be missing from
+/// it, and must not be taken for lost: only leases taken before the renewal began are
+/// judged by its list.
+#[derive(Debug, Default)]
+struct Held {
+    leases: HashMap<Uuid, Lease>,
+    /// Leases taken so far (the number of the latest take).
+    takes: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Lease {
+    until: Instant,
+    take: u64,
+}
+
+impl Held {
+    fn insert(&mut self, owner: Uuid, until: Instant) {
+        self.takes += 1;
+        let take = self.takes;
+        self.leases.insert(owner, Lease { until, take });
+    }
+}
+
+/// Where a renewal began: its start and the latest take before it.
+#[derive(Debug, Clone, Copy)]
+struct Renewal {
+    started: Instant,
+    after_take: u64,
+}
+
 #[derive(Debug)]
 pub struct Ownership {
     /// This process's identity in `players_leases`; new at every start.
     pub instance: String,
     ttl: Duration,
-    /// Users this instance holds, with the local time the lease is certainly valid until.
-    held: Mutex<HashMap<Uuid, Instant>>,
+    /// Users this instance holds.
+    held: Mutex<Held>,
     /// Users being handed to another instance: nothing may change them here any more.
     releasing: Mutex<HashSet<Uuid>>,
     /// Set at shutdown before the final flush: no more writes and no new leases, so
@@ -71,9 +104,9 @@ impl Ownership {
         } else if self.releasing.lock().unwrap().contains(&owner) {
             Some("releasing")
         } else {
-            match self.held.lock().unwrap().get(&owner) {
+            match self.held.lock().unwrap().leases.get(&owner) {
                 None => Some("not_held"),
-                Some(until) if *until <= Instant::now() => Some("lease_expired"),
+                Some(lease) if lease.until <= Instant::now() => Some("lease_expired"),
                 Some(_) => None,
             }
         };
@@ -109,8 +142,9 @@ impl Ownership {
             .held
             .lock()
             .unwrap()
+            .leases
             .get(&owner)
-            .is_some_and(|until| *until > fresh_enough)
+            .is_some_and(|lease| lease.until > fresh_enough)
             && !self.releasing.lock().unwrap().contains(&owner)
         {
             return Ok(());
@@ -177,7 +211,7 @@ impl Ownership {
                         let (owner, requester) = (parts.next().map(Uuid::parse_str), parts.next());
                         if let (Some(Ok(owner)), Some(requester)) = (owner, requester) {
                             // Decide with the lock released: `release` takes it again.
-                            let ours = self.held.lock().unwrap().contains_key(&owner);
+                            let ours = self.held.lock().unwrap().leases.contains_key(&owner);
                             if ours && requester != self.instance {
                                 self.release(players, owner).await;
                             }
@@ -189,33 +223,49 @@ impl Ownership {
     }
 
     async fn renew(&self, players: &Players) {
-        let started = Instant::now();
+        let renewal = self.begin_renewal();
         match players
             .store
             .renew_leases(&self.instance, now_ms() + self.ttl.as_millis() as i64)
             .await
         {
-            Ok(owners) => {
-                let still: HashSet<Uuid> = owners.into_iter().collect();
-                let lost: Vec<Uuid> = {
-                    let mut held = self.held.lock().unwrap();
-                    let lost = held
-                        .keys()
-                        .filter(|o| !still.contains(o))
-                        .copied()
-                        .collect();
-                    held.retain(|o, _| still.contains(o));
-                    for until in held.values_mut() {
-                        *until = started + self.ttl;
-                    }
-                    lost
-                };
-                for owner in lost {
-                    tracing::warn!(%owner, "lease lost; forgetting cached characters");
-                    players.cache.forget_owner(owner);
-                }
-            }
+            Ok(owners) => self.renewed(players, renewal, owners),
             Err(err) => tracing::warn!(%err, "renewing leases failed"),
+        }
+    }
+
+    fn begin_renewal(&self) -> Renewal {
+        let after_take = self.held.lock().unwrap().takes;
+        Renewal {
+            started: Instant::now(),
+            after_take,
+        }
+    }
+
+    /// Applies a renewal whose statement left this instance holding `owners`. A lease
+    /// taken before the renewal began is extended if listed and lost if not (another
+    /// instance took it after it lapsed); a lease taken since keeps its own lifetime,
+    /// whether or not the list shows it.
+    fn renewed(&self, players: &Players, renewal: Renewal, owners: Vec<Uuid>) {
+        let still: HashSet<Uuid> = owners.into_iter().collect();
+        let mut lost = Vec::new();
+        {
+            let mut held = self.held.lock().unwrap();
+            held.leases.retain(|owner, lease| {
+                if lease.take > renewal.after_take {
+                    return true;
+                }
+                if still.contains(owner) {
+                    lease.until = renewal.started + self.ttl;
+                    return true;
+                }
+                lost.push(*owner);
+                false
+            });
+        }
+        for owner in lost {
+            tracing::warn!(%owner, "lease lost; forgetting cached characters");
+            players.cache.forget_owner(owner);
         }
     }
 
@@ -228,7 +278,7 @@ impl Ownership {
             return;
         }
         players.cache.forget_owner(owner);
-        self.held.lock().unwrap().remove(&owner);
+        self.held.lock().unwrap().leases.remove(&owner);
         if let Err(err) = players
             .store
             .release_leases(&self.instance, Some(owner))
@@ -242,7 +292,7 @@ impl Ownership {
 
     /// At shutdown, after the final flush: let other instances take our users at once.
     pub async fn release_all(&self, players: &Players) {
-        self.held.lock().unwrap().clear();
+        self.held.lock().unwrap().leases.clear();
         if let Err(err) = players.store.release_leases(&self.instance, None).await {
             tracing::warn!(%err, "releasing leases at shutdown failed; they will expire");
         }
@@ -270,5 +320,83 @@ mod tests {
         ownership.held.lock().unwrap().insert(owner, later);
         ownership.stop();
         assert!(!ownership.may_write(owner), "shutting down");
+    }
+
+    async fn players_on_sqlite(dir: &std::path::Path) -> std::sync::Arc<Players> {
+        let store = guildhall_store::Store::connect(&guildhall_store::StoreOptions {
+            url: format!("sqlite://{}", dir.join("players.db").display()),
+            max_connections: 4,
+            connect_timeout: Duration::from_secs(5),
+        })
+        .await
+        .unwrap();
+        store.migrate().await.unwrap();
+        let bus = guildhall_bus::connect("memory://", "").await.unwrap();
+        Players::new(store, guildhall_config::PlayersConfig::default(), bus)
+    }
+
+    /// A renewal's list of leases is read before it is applied; a user whose lease a
+    /// request took in between is missing from it. That user must stay held (it used to
+    /// be taken for lost: its cached characters forgotten and the request answered 503),
+    /// while a lease that really went to another instance is still found lost.
+    #[tokio::test]
+    async fn a_lease_taken_while_a_renewal_reads_is_kept_and_a_lapsed_one_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let players = players_on_sqlite(dir.path()).await;
+        let ownership = &players.ownership;
+        let ttl = ownership.ttl.as_millis() as i64;
+        let (kept, lapsed, fresh) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        ownership.ensure(&players, kept).await.unwrap();
+        ownership.ensure(&players, lapsed).await.unwrap();
+        // `lapsed`'s lease ran out (as seen from a later clock) and another instance took it.
+        let later = now_ms() + 10 * ttl;
+        assert!(
+            players
+                .store
+                .take_lease(lapsed, "another", later, later + ttl)
+                .await
+                .unwrap()
+        );
+
+        let renewal = ownership.begin_renewal();
+        let listed = players
+            .store
+            .renew_leases(&ownership.instance, now_ms() + ttl)
+            .await
+            .unwrap();
+        assert_eq!(listed, [kept]);
+        // A request takes a new user's lease after the list was read, before it is applied.
+        ownership.ensure(&players, fresh).await.unwrap();
+        ownership.renewed(&players, renewal, listed);
+
+        assert!(ownership.may_write(kept));
+        assert!(
+            ownership.may_write(fresh),
+            "a lease taken during the renewal was dropped"
+        );
+        assert!(
+            !ownership.may_write(lapsed),
+            "a lease held elsewhere is still ours"
+        );
+
+        // The next renewal lists the new lease and extends it like any other.
+        let renewal = ownership.begin_renewal();
+        let mut listed = players
+            .store
+            .renew_leases(&ownership.instance, now_ms() + ttl)
+            .await
+            .unwrap();
+        listed.sort();
+        let mut expected = vec![kept, fresh];
+        expected.sort();
+        assert_eq!(listed, expected);
+        ownership.renewed(&players, renewal, listed);
+        let held = ownership.held.lock().unwrap();
+        assert_eq!(held.leases.len(), 2);
+        assert!(
+            held.leases
+                .values()
+                .all(|lease| lease.until == renewal.started + ownership.ttl)
+        );
     }
 }
