@@ -123,6 +123,39 @@ impl Config {
             ));
         }
 
+        let players = &self.players;
+        for (ok, problem) in [
+            (
+                (1000..=5000).contains(&players.flush_interval_ms),
+                format!(
+                    "players.flush_interval_ms: {} is outside 1000..=5000",
+                    players.flush_interval_ms
+                ),
+            ),
+            (
+                (1000..=600_000).contains(&players.lease_ttl_ms),
+                format!(
+                    "players.lease_ttl_ms: {} is outside 1000..=600000",
+                    players.lease_ttl_ms
+                ),
+            ),
+            (
+                (1..=100).contains(&players.flush_attempts),
+                format!(
+                    "players.flush_attempts: {} is outside 1..=100",
+                    players.flush_attempts
+                ),
+            ),
+            (
+                players.max_characters_per_user >= 1,
+                "players.max_characters_per_user: must be at least 1".to_owned(),
+            ),
+        ] {
+            if !ok {
+                problems.push(problem);
+            }
+        }
+
         self.validate_realtime(&mut problems);
 
         if problems.is_empty() {
@@ -363,6 +396,33 @@ mod tests {
             assert!(text.contains(key), "missing {key} in:\n{text}");
         }
         assert_eq!(problems.len(), 5, "{text}");
+    }
+
+    #[test]
+    fn players_settings_outside_their_ranges_are_refused() {
+        let mut config = Config::default();
+        config.players.flush_interval_ms = 0;
+        config.players.lease_ttl_ms = 0;
+        config.players.flush_attempts = 0;
+        config.players.max_characters_per_user = 0;
+        let Problems(problems) = config.validate().unwrap_err();
+        let text = problems.join("\n");
+        for key in [
+            "players.flush_interval_ms",
+            "players.lease_ttl_ms",
+            "players.flush_attempts",
+            "players.max_characters_per_user",
+        ] {
+            assert!(text.contains(key), "missing {key} in:\n{text}");
+        }
+        assert_eq!(problems.len(), 4, "{text}");
+
+        let mut config = Config::default();
+        config.players.flush_interval_ms = 5001;
+        assert!(config.validate().is_err());
+        config.players.flush_interval_ms = 5000;
+        config.players.lease_ttl_ms = 2000;
+        assert!(config.validate().is_ok());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use guildhall_core::{ApiError, ApiJson};
+use guildhall_core::{ApiError, ApiJson, ErrorCode};
 use guildhall_http::check_internal_token;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -88,7 +88,16 @@ async fn show(
     Path(id): Path<Uuid>,
     Query(owner): Query<Owner>,
 ) -> Result<Json<TicketView>, ApiError> {
-    let wait = Duration::from_secs_f64(owner.wait.unwrap_or(0.0).clamp(0.0, 60.0));
+    // `f64` parsing takes "NaN" and "inf", and `clamp` keeps NaN, which `Duration`
+    // refuses with a panic.
+    let wait = owner.wait.unwrap_or(0.0);
+    if !wait.is_finite() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "wait must be a number of seconds",
+        ));
+    }
+    let wait = Duration::from_secs_f64(wait.clamp(0.0, 60.0));
     Ok(Json(
         state.matchmaker.ticket(owner.user_id, id, wait).await?,
     ))

@@ -93,6 +93,28 @@ async fn the_whole_path_through_head_and_a_join_token_only_opens_its_own_server(
         b.assignment(tb, wait).await.unwrap(),
     );
     assert_eq!(sa.lobby_id, sb.lobby_id);
+
+    // The matchmaker's internal ticket read refuses a wait that is not a number of
+    // seconds (it used to panic the request on NaN) and still answers a real one.
+    let internal = format!("http://127.0.0.1:{port}/internal/v1/matchmaking/tickets/{ta}");
+    for (wait, status) in [("NaN", 400), ("inf", 400), ("-1", 200), ("0.1", 200)] {
+        let response = http
+            .get(format!("{internal}?user_id={}&wait={wait}", a.user_id))
+            .header(guildhall_http::INTERNAL_TOKEN_HEADER, INTERNAL_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "wait={wait}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        if status == 400 {
+            assert_eq!(
+                body["error"]["code"], "invalid_request",
+                "wait={wait}: {body}"
+            );
+        } else {
+            assert_eq!(body["status"], "assigned", "wait={wait}: {body}");
+        }
+    }
     let servers = [
         format!("ws://{}/arena/ws", arena_a.http_addr()),
         format!("ws://{}/arena/ws", arena_b.http_addr()),
