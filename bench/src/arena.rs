@@ -246,7 +246,7 @@ fn print_row(name: &str, players: usize, row: &Row) {
 
 pub fn run(args: ArenaArgs) -> anyhow::Result<()> {
     // The bots get both cores' worth of workers; the subject is another process.
-    let rt = runtime(2)?;
+    let rt = runtime("bots", 2)?;
     println!(
         "arena: lobbies of 10 at 30 Hz, bots send an input every 100 ms; ramp {}s, measure {}s",
         args.ramp, args.duration

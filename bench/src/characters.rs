@@ -222,7 +222,7 @@ struct Stack {
 impl Stack {
     /// `up` with `mode`, on a fresh PostgreSQL database and the Redis bus.
     fn start(mode: Mode, args: &CharactersArgs) -> anyhow::Result<Self> {
-        let setup = runtime(1)?;
+        let setup = runtime("setup", 1)?;
         let database = setup
             .block_on(BenchDatabase::create(&args.postgres_url))
             .context("the characters benchmark needs PostgreSQL (see --postgres-url)")?;
@@ -235,7 +235,7 @@ impl Stack {
         config.auth.register_per_ip_per_minute = RAISED_LIMIT_PER_MINUTE;
         config.players.write_mode = mode.config();
         let flush_interval = Duration::from_millis(config.players.flush_interval_ms);
-        let runtime = runtime(2)?;
+        let runtime = runtime(mode.name(), 2)?;
         let running = runtime
             .block_on(platform::start(config, Shape::Up))
             .with_context(|| format!("starting the {} stack (is Redis up?)", mode.name()))?;
@@ -431,7 +431,7 @@ pub fn run(args: CharactersArgs) -> anyhow::Result<()> {
          character of its own",
         args.characters
     );
-    let client = runtime(2)?;
+    let client = runtime("load", 2)?;
     let mut stacks = Vec::new();
     for mode in Mode::ALL {
         let mut stack = Stack::start(mode, &args)?;

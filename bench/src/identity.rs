@@ -169,7 +169,7 @@ impl Deployment {
 
 /// `up`: one runtime for the whole stack and the bare server, as in `http-health`.
 fn start_up(args: &IdentityArgs) -> anyhow::Result<Deployment> {
-    let servers = runtime(2)?;
+    let servers = runtime("servers", 2)?;
     let dir = tempfile::tempdir()?;
     let config = bench_config(dir.path(), args)?;
     let auth = config.auth.clone();
@@ -194,7 +194,7 @@ fn start_up(args: &IdentityArgs) -> anyhow::Result<Deployment> {
 /// `split`: auth and head, each on a runtime of its own (as two processes would be), on
 /// a fresh PostgreSQL database and the Redis bus; the bare server on a third runtime.
 fn start_split(args: &IdentityArgs) -> anyhow::Result<Deployment> {
-    let setup = runtime(1)?;
+    let setup = runtime("setup", 1)?;
     let database = setup
         .block_on(BenchDatabase::create(&args.postgres_url))
         .context("the split shape needs PostgreSQL (see --postgres-url)")?;
@@ -213,7 +213,7 @@ fn start_split(args: &IdentityArgs) -> anyhow::Result<Deployment> {
 
     let auth_config = shared(auth_dir.path())?;
     let auth_params = auth_config.auth.clone();
-    let auth_rt = runtime(2)?;
+    let auth_rt = runtime("auth", 2)?;
     let auth = auth_rt
         .block_on(platform::start(
             auth_config,
@@ -223,14 +223,14 @@ fn start_split(args: &IdentityArgs) -> anyhow::Result<Deployment> {
     let mut head_config = shared(head_dir.path())?;
     head_config.peers.auth = format!("http://{}", auth.http_addr());
     let peer_timeout_ms = head_config.peers.request_timeout_ms;
-    let head_rt = runtime(2)?;
+    let head_rt = runtime("head", 2)?;
     let head = head_rt
         .block_on(platform::start(
             head_config,
             Shape::Serve(ServiceKind::Head),
         ))
         .context("starting head")?;
-    let bare_rt = runtime(2)?;
+    let bare_rt = runtime("bare", 2)?;
     let bare_url = bare_rt.block_on(crate::bare::spawn())?;
     Ok(Deployment {
         description: format!(
@@ -300,7 +300,7 @@ fn run_shape(shape: ShapeArg, args: &IdentityArgs) -> anyhow::Result<Vec<String>
         ShapeArg::Split => start_split(args)?,
         _ => start_up(args)?,
     };
-    let client = runtime(2)?;
+    let client = runtime("load", 2)?;
     let workers = args.load.concurrency.max(1);
     let prepared = Instant::now();
     let tokens = client

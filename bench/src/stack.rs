@@ -35,10 +35,12 @@ pub fn base_config(data_dir: &std::path::Path) -> anyhow::Result<Config> {
 }
 
 /// A multi-threaded runtime with `threads` workers: one per process-equivalent, so servers
-/// and the load generator do not share run queues.
-pub fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
+/// and the load generator do not share run queues. Its threads are called `name`, so a
+/// profile of the benchmark process can be split by runtime.
+pub fn runtime(name: &str, threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
+        .thread_name(name)
         .enable_all()
         .build()?)
 }

@@ -198,7 +198,7 @@ fn raise_limits(config: &mut Config) {
 
 /// `split`: auth, tables and head, each its own process, on PostgreSQL and Redis.
 fn start_split(args: &TablesArgs) -> anyhow::Result<Subject> {
-    let setup = runtime(1)?;
+    let setup = runtime("setup", 1)?;
     let database = setup
         .block_on(BenchDatabase::create(&args.postgres_url))
         .context("the split shape needs PostgreSQL (see --postgres-url)")?;
@@ -502,7 +502,7 @@ pub fn run(args: TablesArgs) -> anyhow::Result<()> {
         TablesShape::Split => start_split(&args)?,
     };
     // The bots get both cores' worth of workers; the servers are other processes.
-    let rt = runtime(2)?;
+    let rt = runtime("bots", 2)?;
     println!(
         "tables: {} tables of 5 bots (Briscola chiamata, target score {}), one action in \
          flight per seat, thinking {} ms; warm-up {} s, measure {} s",

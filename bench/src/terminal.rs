@@ -109,7 +109,7 @@ pub fn run(mut args: TerminalArgs) -> anyhow::Result<()> {
     let largest = args.sessions.iter().copied().max().unwrap_or(0);
     raise_open_files(4 * (largest + args.watchers) as u64 + 1024);
     crate::stack::quiet_telemetry()?;
-    let rt = runtime(2)?;
+    let rt = runtime("terminal", 2)?;
     report::header(&args);
     let up = guildhall::start_up()?;
     // The spectated player is one more account.
