@@ -93,7 +93,7 @@ impl AuthService {
         });
         service
             .verifier
-            .replace_revocations(&service.revocations().await?);
+            .add_revocations(&service.revocations().await?);
 
         let mut rotations = service.bus.subscribe(KEYS_CHANNEL).await?;
         let this = service.clone();
@@ -108,7 +108,7 @@ impl AuthService {
                 this.limits.housekeeping();
                 // Catch revocations made by other writers (the admin CLI) without the bus.
                 match this.revocations().await {
-                    Ok(all) => this.verifier.replace_revocations(&all),
+                    Ok(all) => this.verifier.add_revocations(&all),
                     Err(err) => tracing::warn!(%err, "reloading revocations failed"),
                 }
                 if let Err(err) = this.keys.reload(&this.store, keep).await {

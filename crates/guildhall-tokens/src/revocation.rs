@@ -51,9 +51,11 @@ impl RevocationSet {
         }
     }
 
-    /// Replaces everything with a snapshot (after a restart or a bus gap).
-    pub fn replace(&mut self, snapshot: &[Revocation]) {
-        *self = RevocationSet::default();
+    /// Adds a snapshot of every revocation still in force, read from the database (at
+    /// start, after a bus gap, every minute). Revocations are never withdrawn, so what
+    /// this set holds already stays: a revocation applied while the snapshot was being
+    /// read is missing from it, and replacing the set would have undone it.
+    pub fn merge(&mut self, snapshot: &[Revocation]) {
         for revocation in snapshot {
             self.apply(revocation);
         }

@@ -101,7 +101,7 @@ async fn until_key_known(
 async fn resync(verifier: &Verifier, source: &dyn TrustSource) -> Result<(), String> {
     let (jwks, revocations) = tokio::try_join!(source.jwks(), source.revocations())?;
     verifier.set_keys(&jwks);
-    verifier.replace_revocations(&revocations);
+    verifier.add_revocations(&revocations);
     Ok(())
 }
 

@@ -84,9 +84,11 @@ impl Verifier {
         self.revoked.write().unwrap().apply(revocation);
     }
 
-    pub fn replace_revocations(&self, snapshot: &[Revocation]) {
+    /// Adds a snapshot of the revocations in force (see [`RevocationSet::merge`]) and
+    /// forgets those whose tokens have all expired.
+    pub fn add_revocations(&self, snapshot: &[Revocation]) {
         let mut set = self.revoked.write().unwrap();
-        set.replace(snapshot);
+        set.merge(snapshot);
         set.prune(now_unix());
     }
 

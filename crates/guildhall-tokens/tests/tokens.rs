@@ -210,12 +210,29 @@ fn session_and_user_revocations() {
     later.sid = Uuid::new_v4();
     assert!(verifier.verify_access(&signer.sign(&later)).is_ok());
 
-    // Entries whose tokens have all expired are forgotten.
-    verifier.replace_revocations(&[Revocation::Session {
+    // A snapshot from the database read before these revocations were made lacks them:
+    // adding it undoes none of them (it used to replace the set, so a revocation made
+    // while auth reloaded its snapshot stopped working until the next reload).
+    let c = claims(now - 10, now + 900);
+    verifier.add_revocations(&[Revocation::Session {
+        sid: c.sid,
+        exp: now + 900,
+    }]);
+    for revoked in [&a, &b, &c] {
+        assert_eq!(
+            verifier.verify_access(&signer.sign(revoked)),
+            Err(TokenError::Revoked)
+        );
+    }
+    assert_eq!(verifier.revocation_count(), 3);
+
+    // Entries whose tokens have all expired are not kept.
+    let (_, fresh, _) = setup();
+    fresh.add_revocations(&[Revocation::Session {
         sid: a.sid,
         exp: now - 1,
     }]);
-    assert_eq!(verifier.revocation_count(), 0);
+    assert_eq!(fresh.revocation_count(), 0);
 }
 
 /// A trust source whose answers the test controls.
