@@ -118,12 +118,14 @@ pub async fn start(config: Config, shape: Shape) -> anyhow::Result<Running> {
     let config = Arc::new(config);
     let services = shape.services();
     let shutdown = CancellationToken::new();
+    // Whatever the shape and settings: the default SQLite database, secrets and
+    // recordings live here, and SQLite cannot create a missing directory.
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
 
     let internal_token: Arc<str> = if !config.auth.internal_token.is_empty() {
         config.auth.internal_token.as_str().into()
     } else if shape == Shape::Up {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
         let bytes = crate::secrets::load_or_generate(&config.data_dir, "internal-token", 32)?;
         bytes
             .iter()

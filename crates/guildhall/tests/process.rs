@@ -194,6 +194,42 @@ async fn serve_exits_cleanly_on_sigint_under_load() {
     assert!(std::path::Path::new(&format!("{data}/auth.db")).exists());
 }
 
+/// `up` makes a missing data directory (and its parents) itself, also when the internal
+/// token comes from the environment (before, only the token's generation made it, and
+/// SQLite failed with "unable to open database file").
+#[tokio::test]
+async fn up_makes_a_missing_data_dir_with_an_internal_token_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("not/yet/here");
+    let mut child = guildhall()
+        .env(
+            "GUILDHALL_AUTH__INTERNAL_TOKEN",
+            "process-test-internal-token",
+        )
+        .args(["up", "--data-dir", data.to_str().unwrap()])
+        .args(["--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = lines.by_ref().map_while(Result::ok).find_map(|line| {
+        let rest = line.trim().strip_prefix("http")?;
+        Some(rest.trim().to_owned())
+    });
+    // Keep draining stdout so the child never blocks on (or fails writing to) the pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let Some(base) = base else {
+        let status = wait_exit(&mut child, Duration::from_secs(10));
+        panic!("up exited ({status}) before serving");
+    };
+    let ready = reqwest::get(format!("{base}/health/ready")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert!(data.join("guildhall.db").exists());
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    assert!(wait_exit(&mut child, Duration::from_secs(20)).success());
+}
+
 #[test]
 fn help_explains_every_command() {
     let out = guildhall().arg("--help").output().unwrap();
