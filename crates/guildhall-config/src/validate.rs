@@ -86,6 +86,32 @@ impl Config {
             self.http.max_concurrent_requests >= 1,
             "http.max_concurrent_requests: must be at least 1".to_owned(),
         );
+        let players = &self.players;
+        check(
+            (1000..=5000).contains(&players.flush_interval_ms),
+            format!(
+                "players.flush_interval_ms: {} is outside 1000..=5000",
+                players.flush_interval_ms
+            ),
+        );
+        check(
+            (1000..=600_000).contains(&players.lease_ttl_ms),
+            format!(
+                "players.lease_ttl_ms: {} is outside 1000..=600000",
+                players.lease_ttl_ms
+            ),
+        );
+        check(
+            (1..=100).contains(&players.flush_attempts),
+            format!(
+                "players.flush_attempts: {} is outside 1..=100",
+                players.flush_attempts
+            ),
+        );
+        check(
+            players.max_characters_per_user >= 1,
+            "players.max_characters_per_user: must be at least 1".to_owned(),
+        );
 
         if let Err(err) = tracing_filter_syntax(&self.telemetry.log_filter) {
             problems.push(format!("telemetry.log_filter: {err}"));
@@ -121,39 +147,6 @@ impl Config {
                 "peers.request_timeout_ms: {} is outside 100..=60000",
                 self.peers.request_timeout_ms
             ));
-        }
-
-        let players = &self.players;
-        for (ok, problem) in [
-            (
-                (1000..=5000).contains(&players.flush_interval_ms),
-                format!(
-                    "players.flush_interval_ms: {} is outside 1000..=5000",
-                    players.flush_interval_ms
-                ),
-            ),
-            (
-                (1000..=600_000).contains(&players.lease_ttl_ms),
-                format!(
-                    "players.lease_ttl_ms: {} is outside 1000..=600000",
-                    players.lease_ttl_ms
-                ),
-            ),
-            (
-                (1..=100).contains(&players.flush_attempts),
-                format!(
-                    "players.flush_attempts: {} is outside 1..=100",
-                    players.flush_attempts
-                ),
-            ),
-            (
-                players.max_characters_per_user >= 1,
-                "players.max_characters_per_user: must be at least 1".to_owned(),
-            ),
-        ] {
-            if !ok {
-                problems.push(problem);
-            }
         }
 
         self.validate_realtime(&mut problems);

@@ -24,8 +24,13 @@ fn guildhall() -> Command {
 
 /// Starts `guildhall <args>` and returns it with the base URL it printed.
 fn spawn(args: &[&str], prefix: &str) -> (Child, String) {
-    let mut child = guildhall()
-        .args(args)
+    spawn_command(guildhall().args(args), prefix)
+}
+
+/// Starts `cmd` (a [`guildhall`] command with its arguments and environment) and returns
+/// it with the base URL it printed after `prefix`.
+fn spawn_command(cmd: &mut Command, prefix: &str) -> (Child, String) {
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -201,28 +206,16 @@ async fn serve_exits_cleanly_on_sigint_under_load() {
 async fn up_makes_a_missing_data_dir_with_an_internal_token_set() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("not/yet/here");
-    let mut child = guildhall()
-        .env(
-            "GUILDHALL_AUTH__INTERNAL_TOKEN",
-            "process-test-internal-token",
-        )
-        .args(["up", "--data-dir", data.to_str().unwrap()])
-        .args(["--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = lines.by_ref().map_while(Result::ok).find_map(|line| {
-        let rest = line.trim().strip_prefix("http")?;
-        Some(rest.trim().to_owned())
-    });
-    // Keep draining stdout so the child never blocks on (or fails writing to) the pipe.
-    std::thread::spawn(move || for _ in lines {});
-    let Some(base) = base else {
-        let status = wait_exit(&mut child, Duration::from_secs(10));
-        panic!("up exited ({status}) before serving");
-    };
+    let (mut child, base) = spawn_command(
+        guildhall()
+            .env(
+                "GUILDHALL_AUTH__INTERNAL_TOKEN",
+                "process-test-internal-token",
+            )
+            .args(["up", "--data-dir", data.to_str().unwrap()])
+            .args(["--http", "127.0.0.1:0", "--ssh", "127.0.0.1:0"]),
+        "http",
+    );
     let ready = reqwest::get(format!("{base}/health/ready")).await.unwrap();
     assert_eq!(ready.status(), 200);
     assert!(data.join("guildhall.db").exists());
