@@ -15,12 +15,29 @@ use uuid::Uuid;
 use crate::PlayersError;
 use crate::store::Row;
 
-/// An answer given for an `Idempotency-Key`, replayed if the key comes again.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An answer given for an `Idempotency-Key`, replayed if the key comes again. The body is
+/// the answer's JSON text as it was sent (`null` for a 204), kept and stored verbatim: no
+/// value tree is built for it, and a replay sends the same bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Remembered {
     pub key: String,
     pub status: u16,
-    pub body: serde_json::Value,
+    pub body: Box<serde_json::value::RawValue>,
+}
+
+impl Remembered {
+    /// Remembers `body` (JSON text, `None` for an empty answer) as the answer to `key`.
+    pub fn new(key: &str, status: u16, body: Option<&[u8]>) -> Self {
+        let text = body
+            .map_or(Ok("null"), std::str::from_utf8)
+            .expect("answers are UTF-8");
+        Self {
+            key: key.to_owned(),
+            status,
+            body: serde_json::value::RawValue::from_string(text.to_owned())
+                .expect("answers are JSON"),
+        }
+    }
 }
 
 /// A cached character.
@@ -36,6 +53,17 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// A character just made here: not written yet, no answers remembered.
+    pub fn created(character: Character) -> Self {
+        Self {
+            character,
+            deleted: false,
+            idempotency: Default::default(),
+            dirty: true,
+            last_used: Instant::now(),
+        }
+    }
+
     pub fn from_row(row: &Row) -> Result<Self, PlayersError> {
         let character: Character =
             serde_json::from_str(&row.state).map_err(|e| PlayersError::Corrupt(e.to_string()))?;

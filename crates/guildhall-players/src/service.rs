@@ -92,8 +92,7 @@ impl<'a> ClientView<'a> {
 fn replay(answer: &Remembered) -> Answer {
     Answer {
         status: answer.status,
-        body: (answer.status != 204)
-            .then(|| serde_json::to_vec(&answer.body).expect("values serialize")),
+        body: (answer.status != 204).then(|| answer.body.get().as_bytes().to_vec()),
     }
 }
 
@@ -224,20 +223,10 @@ impl Players {
         let character = guildhall_characters::create(id, owner, new, now_unix())
             .map_err(|e| invalid(e.to_string()))?;
         let body = view(&character);
-        let mut entry = Entry {
-            character,
-            deleted: false,
-            idempotency: Default::default(),
-            dirty: true,
-            last_used: Instant::now(),
-        };
+        let mut entry = Entry::created(character);
         if let Some(key) = key {
             entry.remember(
-                Remembered {
-                    key: key.to_owned(),
-                    status: 201,
-                    body: view_value(&entry.character),
-                },
+                Remembered::new(key, 201, Some(body.as_slice())),
                 self.config.idempotency_keys_per_character,
             );
         }
@@ -376,16 +365,8 @@ impl Players {
             last_used: Instant::now(),
         };
         if let Some(key) = key {
-            let body = match answer.body {
-                Some(_) => view_value(&next.character),
-                None => serde_json::Value::Null,
-            };
             next.remember(
-                Remembered {
-                    key: key.to_owned(),
-                    status: answer.status,
-                    body,
-                },
+                Remembered::new(key, answer.status, answer.body.as_deref()),
                 self.config.idempotency_keys_per_character,
             );
         }
@@ -445,15 +426,19 @@ mod tests {
         value
     }
 
-    #[test]
-    fn the_client_view_has_every_field_of_the_rules_view() {
+    /// A new level-1 dwarf fighter.
+    fn tordek() -> Character {
         let new: NewCharacter = serde_json::from_value(json!({
             "name": "Tordek", "race": "dwarf", "class": "fighter", "generation": "standard_array",
             "abilities": {"str": 15, "dex": 12, "con": 14, "int": 8, "wis": 13, "cha": 10}
         }))
         .unwrap();
-        let bare = guildhall_characters::create(Uuid::now_v7(), Uuid::now_v7(), new, 1_700_000_000)
-            .unwrap();
+        guildhall_characters::create(Uuid::now_v7(), Uuid::now_v7(), new, 1_700_000_000).unwrap()
+    }
+
+    #[test]
+    fn the_client_view_has_every_field_of_the_rules_view() {
+        let bare = tordek();
         let mut equipped = bare.clone();
         for intent in [
             json!({"intent": "equip_armor", "armor": "chain_mail"}),
@@ -471,5 +456,41 @@ mod tests {
         }
         assert_eq!(reference(&equipped)["armor"], "chain_mail");
         assert_eq!(reference(&equipped)["updated_at"], "2023-11-14T22:15:00Z");
+    }
+
+    #[test]
+    fn remembered_answers_replay_the_bytes_sent_through_a_stored_row() {
+        let character = tordek();
+        let sent = view(&character);
+        let mut entry = Entry::created(character);
+        entry.remember(Remembered::new("create", 201, Some(&sent)), 32);
+        entry.remember(Remembered::new("delete", 204, None), 32);
+        let loaded = Entry::from_row(&entry.to_row()).unwrap();
+        let replayed = replay(loaded.remembered("create").unwrap());
+        assert_eq!(replayed.status, 201);
+        assert_eq!(
+            replayed.body.as_deref(),
+            Some(sent.as_slice()),
+            "the same bytes"
+        );
+        assert_eq!(
+            replay(loaded.remembered("delete").unwrap()),
+            Answer {
+                status: 204,
+                body: None
+            }
+        );
+
+        // Rows written before answers were kept as text hold them as JSON values, in any
+        // spacing; they still load and replay the same answer.
+        let mut row = entry.to_row();
+        let earlier: serde_json::Value = serde_json::from_slice(&sent).unwrap();
+        row.idempotency = serde_json::to_string_pretty(
+            &json!([{"key": "create", "status": 201, "body": earlier}]),
+        )
+        .unwrap();
+        let old = replay(Entry::from_row(&row).unwrap().remembered("create").unwrap());
+        let old: serde_json::Value = serde_json::from_slice(&old.body.unwrap()).unwrap();
+        assert_eq!(old, earlier);
     }
 }
