@@ -3,14 +3,13 @@
 //! routes. Clients never reach these: they use head's `/v1/matchmaking/*`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use guildhall_core::{ApiError, ApiJson, ErrorCode};
+use guildhall_core::{ApiError, ApiJson};
 use guildhall_http::check_internal_token;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -67,7 +66,7 @@ struct CreateBody {
 struct Owner {
     user_id: Uuid,
     #[serde(default)]
-    wait: Option<f64>,
+    wait: Option<String>,
 }
 
 async fn create(
@@ -88,16 +87,7 @@ async fn show(
     Path(id): Path<Uuid>,
     Query(owner): Query<Owner>,
 ) -> Result<Json<TicketView>, ApiError> {
-    // `f64` parsing takes "NaN" and "inf", and `clamp` keeps NaN, which `Duration`
-    // refuses with a panic.
-    let wait = owner.wait.unwrap_or(0.0);
-    if !wait.is_finite() {
-        return Err(ApiError::new(
-            ErrorCode::InvalidRequest,
-            "wait must be a number of seconds",
-        ));
-    }
-    let wait = Duration::from_secs_f64(wait.clamp(0.0, 60.0));
+    let wait = crate::api::long_poll_wait(owner.wait.as_deref())?;
     Ok(Json(
         state.matchmaker.ticket(owner.user_id, id, wait).await?,
     ))

@@ -2,7 +2,6 @@
 //! token's user; head forwards to the matchmaker in process or over HTTP.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::StatusCode;
@@ -64,20 +63,7 @@ async fn show(
     Query(query): Query<Wait>,
 ) -> Result<Json<TicketView>, ApiError> {
     let id = ticket_id(&id)?;
-    let wait = match query.wait.as_deref() {
-        None | Some("") => 0.0,
-        Some(raw) => raw
-            .parse::<f64>()
-            .ok()
-            .filter(|w| w.is_finite() && *w >= 0.0)
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::InvalidRequest,
-                    "wait must be a number of seconds",
-                )
-            })?,
-    };
-    let wait = Duration::from_secs_f64(wait.min(60.0));
+    let wait = crate::api::long_poll_wait(query.wait.as_deref())?;
     Ok(Json(
         state.matchmaker.ticket(bearer.claims.sub, id, wait).await?,
     ))

@@ -94,10 +94,18 @@ async fn the_whole_path_through_head_and_a_join_token_only_opens_its_own_server(
     );
     assert_eq!(sa.lobby_id, sb.lobby_id);
 
-    // The matchmaker's internal ticket read refuses a wait that is not a number of
-    // seconds (it used to panic the request on NaN) and still answers a real one.
+    // The matchmaker's internal ticket read refuses a wait that is not a non-negative
+    // number of seconds, as the public read does (it used to panic the request on NaN,
+    // and took a negative wait for none), and still answers a real one.
     let internal = format!("http://127.0.0.1:{port}/internal/v1/matchmaking/tickets/{ta}");
-    for (wait, status) in [("NaN", 400), ("inf", 400), ("-1", 200), ("0.1", 200)] {
+    for (wait, status) in [
+        ("NaN", 400),
+        ("inf", 400),
+        ("-1", 400),
+        ("abc", 400),
+        ("0.1", 200),
+        ("", 200),
+    ] {
         let response = http
             .get(format!("{internal}?user_id={}&wait={wait}", a.user_id))
             .header(guildhall_http::INTERNAL_TOKEN_HEADER, INTERNAL_TOKEN)
