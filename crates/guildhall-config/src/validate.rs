@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 
 use crate::model::Config;
 
@@ -18,103 +19,102 @@ impl fmt::Display for Problems {
     }
 }
 
+/// The problems found so far, with the two shapes of check `validate` makes.
+#[derive(Default)]
+struct Checks(Vec<String>);
+
+impl Checks {
+    fn check(&mut self, ok: bool, message: String) {
+        if !ok {
+            self.0.push(message);
+        }
+    }
+
+    /// A number that must lie in `range`; the message names the key, the value and the range.
+    fn range<T: PartialOrd + fmt::Display>(
+        &mut self,
+        key: &str,
+        value: T,
+        range: RangeInclusive<T>,
+    ) {
+        if !range.contains(&value) {
+            self.0.push(format!(
+                "{key}: {value} is outside {}..={}",
+                range.start(),
+                range.end()
+            ));
+        }
+    }
+}
+
 impl Config {
     /// Checks ranges, URL schemes and cross-field rules.
     pub fn validate(&self) -> Result<(), Problems> {
-        let mut problems = Vec::new();
-        let mut check = |ok: bool, message: String| {
-            if !ok {
-                problems.push(message);
-            }
-        };
+        let mut checks = Checks::default();
 
         let db = self.database_url();
         let db_scheme = db.split("://").next().unwrap_or("");
-        check(
+        checks.check(
             matches!(db_scheme, "sqlite" | "postgres" | "postgresql"),
             format!(
                 "database.url: unsupported scheme `{db_scheme}` (expected sqlite:// or postgres://)"
             ),
         );
-        check(
-            (1..=1000).contains(&self.database.max_connections),
-            format!(
-                "database.max_connections: {} is outside 1..=1000",
-                self.database.max_connections
-            ),
+        checks.range(
+            "database.max_connections",
+            self.database.max_connections,
+            1..=1000,
         );
-        check(
-            (1..=300).contains(&self.database.connect_timeout_secs),
-            format!(
-                "database.connect_timeout_secs: {} is outside 1..=300",
-                self.database.connect_timeout_secs
-            ),
+        checks.range(
+            "database.connect_timeout_secs",
+            self.database.connect_timeout_secs,
+            1..=300,
         );
 
         let bus_scheme = self.bus.url.split("://").next().unwrap_or("");
-        check(
+        checks.check(
             matches!(bus_scheme, "memory" | "redis" | "rediss"),
             format!("bus.url: unsupported scheme `{bus_scheme}` (expected memory:// or redis://)"),
         );
-        check(
+        checks.check(
             !self.bus.key_prefix.contains(char::is_whitespace),
             "bus.key_prefix: must not contain whitespace".to_owned(),
         );
 
-        check(
-            (1..=16 * 1024 * 1024).contains(&self.http.body_limit_bytes),
-            format!(
-                "http.body_limit_bytes: {} is outside 1..=16777216",
-                self.http.body_limit_bytes
-            ),
+        checks.range(
+            "http.body_limit_bytes",
+            self.http.body_limit_bytes,
+            1..=16 * 1024 * 1024,
         );
-        check(
-            (1..=3600).contains(&self.http.request_timeout_secs),
-            format!(
-                "http.request_timeout_secs: {} is outside 1..=3600",
-                self.http.request_timeout_secs
-            ),
+        checks.range(
+            "http.request_timeout_secs",
+            self.http.request_timeout_secs,
+            1..=3600,
         );
-        check(
-            (1..=600).contains(&self.http.shutdown_grace_secs),
-            format!(
-                "http.shutdown_grace_secs: {} is outside 1..=600",
-                self.http.shutdown_grace_secs
-            ),
+        checks.range(
+            "http.shutdown_grace_secs",
+            self.http.shutdown_grace_secs,
+            1..=600,
         );
-        check(
+        checks.check(
             self.http.max_concurrent_requests >= 1,
             "http.max_concurrent_requests: must be at least 1".to_owned(),
         );
         let players = &self.players;
-        check(
-            (1000..=5000).contains(&players.flush_interval_ms),
-            format!(
-                "players.flush_interval_ms: {} is outside 1000..=5000",
-                players.flush_interval_ms
-            ),
+        checks.range(
+            "players.flush_interval_ms",
+            players.flush_interval_ms,
+            1000..=5000,
         );
-        check(
-            (1000..=600_000).contains(&players.lease_ttl_ms),
-            format!(
-                "players.lease_ttl_ms: {} is outside 1000..=600000",
-                players.lease_ttl_ms
-            ),
-        );
-        check(
-            (1..=100).contains(&players.flush_attempts),
-            format!(
-                "players.flush_attempts: {} is outside 1..=100",
-                players.flush_attempts
-            ),
-        );
-        check(
+        checks.range("players.lease_ttl_ms", players.lease_ttl_ms, 1000..=600_000);
+        checks.range("players.flush_attempts", players.flush_attempts, 1..=100);
+        checks.check(
             players.max_characters_per_user >= 1,
             "players.max_characters_per_user: must be at least 1".to_owned(),
         );
 
         if let Err(err) = tracing_filter_syntax(&self.telemetry.log_filter) {
-            problems.push(format!("telemetry.log_filter: {err}"));
+            checks.0.push(format!("telemetry.log_filter: {err}"));
         }
         for (key, value) in [
             ("telemetry.otlp_endpoint", &self.telemetry.otlp_endpoint),
@@ -122,12 +122,12 @@ impl Config {
             ("peers.matchmaker", &self.peers.matchmaker),
         ] {
             if let (false, Err(err)) = (value.is_empty(), http_url(value)) {
-                problems.push(format!("{key}: {err}"));
+                checks.0.push(format!("{key}: {err}"));
             }
         }
         for (i, value) in self.peers.players.iter().enumerate() {
             if let Err(err) = http_url(value) {
-                problems.push(format!("peers.players[{i}]: {err}"));
+                checks.0.push(format!("peers.players[{i}]: {err}"));
             }
         }
         for name in &self.peers.required {
@@ -137,24 +137,23 @@ impl Config {
                 _ => false,
             };
             if !known {
-                problems.push(format!(
+                checks.0.push(format!(
                     "peers.required: `{name}` is required but has no address configured"
                 ));
             }
         }
-        if !(100..=60_000).contains(&self.peers.request_timeout_ms) {
-            problems.push(format!(
-                "peers.request_timeout_ms: {} is outside 100..=60000",
-                self.peers.request_timeout_ms
-            ));
-        }
+        checks.range(
+            "peers.request_timeout_ms",
+            self.peers.request_timeout_ms,
+            100..=60_000,
+        );
 
-        self.validate_realtime(&mut problems);
+        self.validate_realtime(&mut checks);
 
-        if problems.is_empty() {
+        if checks.0.is_empty() {
             Ok(())
         } else {
-            Err(Problems(problems))
+            Err(Problems(checks.0))
         }
     }
 }
@@ -181,21 +180,16 @@ fn tracing_filter_syntax(filter: &str) -> Result<(), String> {
 }
 
 impl Config {
-    fn validate_realtime(&self, problems: &mut Vec<String>) {
-        let mut check = |ok: bool, message: String| {
-            if !ok {
-                problems.push(message);
-            }
-        };
+    fn validate_realtime(&self, checks: &mut Checks) {
         let mm = &self.matchmaker;
-        check(
+        checks.check(
             !mm.modes.is_empty(),
             "matchmaker.modes: at least one mode is needed".into(),
         );
         let mut names = std::collections::HashSet::new();
         for (i, mode) in mm.modes.iter().enumerate() {
             let key = format!("matchmaker.modes[{i}]");
-            check(
+            checks.check(
                 !mode.name.is_empty()
                     && mode.name.len() <= 64
                     && mode
@@ -204,72 +198,58 @@ impl Config {
                         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
                 format!("{key}.name: `{}` must be 1-64 of [A-Za-z0-9_-]", mode.name),
             );
-            check(
+            checks.check(
                 names.insert(mode.name.clone()),
                 format!("{key}.name: `{}` appears twice", mode.name),
             );
-            check(
+            checks.check(
                 mode.min_players >= 1 && mode.min_players <= mode.max_players,
                 format!("{key}: min_players must be at least 1 and at most max_players"),
             );
-            check(
-                (1..=1000).contains(&mode.max_players),
-                format!(
-                    "{key}.max_players: {} is outside 1..=1000",
-                    mode.max_players
-                ),
+            checks.range(&format!("{key}.max_players"), mode.max_players, 1..=1000);
+            checks.range(
+                &format!("{key}.max_wait_secs"),
+                mode.max_wait_secs,
+                1..=3600,
             );
-            check(
-                (1..=3600).contains(&mode.max_wait_secs),
-                format!(
-                    "{key}.max_wait_secs: {} is outside 1..=3600",
-                    mode.max_wait_secs
-                ),
-            );
-            check(
+            checks.check(
                 mode.skill_window >= 0.0 && mode.skill_window_growth_per_sec >= 0.0,
                 format!("{key}: skill_window and its growth must not be negative"),
             );
         }
-        check(
-            (10..=10_000).contains(&mm.match_interval_ms),
-            format!(
-                "matchmaker.match_interval_ms: {} is outside 10..=10000",
-                mm.match_interval_ms
-            ),
+        checks.range(
+            "matchmaker.match_interval_ms",
+            mm.match_interval_ms,
+            10..=10_000,
         );
-        check(
-            (500..=600_000).contains(&mm.server_timeout_ms),
-            format!(
-                "matchmaker.server_timeout_ms: {} is outside 500..=600000",
-                mm.server_timeout_ms
-            ),
+        checks.range(
+            "matchmaker.server_timeout_ms",
+            mm.server_timeout_ms,
+            500..=600_000,
         );
-        check(
-            (5..=3600).contains(&mm.join_token_ttl_secs),
-            format!(
-                "matchmaker.join_token_ttl_secs: {} is outside 5..=3600",
-                mm.join_token_ttl_secs
-            ),
+        checks.range(
+            "matchmaker.join_token_ttl_secs",
+            mm.join_token_ttl_secs,
+            5..=3600,
         );
-        check(
+        checks.check(
             (1..=60).contains(&mm.max_long_poll_secs)
                 && mm.max_long_poll_secs < self.http.request_timeout_secs,
             "matchmaker.max_long_poll_secs: must be 1..=60 and below http.request_timeout_secs"
                 .into(),
         );
 
-        check(
+        checks.check(
             (60..=30 * 24 * 3600).contains(&self.tables.state_ttl_secs)
                 && (30..=86_400).contains(&self.tables.token_ttl_secs),
             "tables: state_ttl_secs must be 60..=2592000 and token_ttl_secs 30..=86400".into(),
         );
-        check(
+        checks.check(
             (1..=64).contains(&self.tables.worker_processes)
                 && (100..=60_000).contains(&self.tables.action_timeout_ms),
             "tables: worker_processes must be 1..=64 and action_timeout_ms 100..=60000".into(),
         );
-        check(
+        checks.check(
             self.tables.public_url.is_empty()
                 || self.tables.public_url.starts_with("ws://")
                 || self.tables.public_url.starts_with("wss://"),
@@ -277,58 +257,49 @@ impl Config {
         );
 
         let ssh = &self.ssh;
-        check(
+        checks.check(
             ssh.max_connections >= 1 && (1..=ssh.max_connections).contains(&ssh.max_per_ip),
             "ssh: max_connections must be at least 1 and max_per_ip 1..=max_connections".into(),
         );
-        check(
+        checks.check(
             (1..=600).contains(&ssh.handshake_timeout_secs)
                 && (10..=7 * 86_400).contains(&ssh.idle_timeout_secs)
                 && ssh.auth_rejection_ms <= 10_000,
             "ssh: handshake_timeout_secs must be 1..=600, idle_timeout_secs 10..=604800 and auth_rejection_ms at most 10000".into(),
         );
-        check(
+        checks.check(
             ssh.game_host_url.is_empty()
                 || ssh.game_host_url.starts_with("http://")
                 || ssh.game_host_url.starts_with("https://"),
             "ssh.game_host_url: must be an http:// URL (the game host's gRPC address)".into(),
         );
-        check(
+        checks.check(
             !ssh.enabled || self.gamehost.enabled || !ssh.game_host_url.is_empty(),
             "ssh: a gateway needs a game host: enable gamehost here or set ssh.game_host_url"
                 .into(),
         );
-        check(
+        checks.check(
             self.gamehost.grpc_listen.is_empty()
                 || self.gamehost.grpc_listen.parse::<SocketAddr>().is_ok(),
             "gamehost.grpc_listen: must be an address such as 0.0.0.0:7443".into(),
         );
-        check(
+        checks.check(
             (1..=7 * 86_400).contains(&self.gamehost.grace_period_secs),
             "gamehost.grace_period_secs: must be 1..=604800".into(),
         );
 
         let arena = &self.arena;
-        check(
-            (1..=120).contains(&arena.tick_rate),
-            format!("arena.tick_rate: {} is outside 1..=120", arena.tick_rate),
-        );
-        check(
+        checks.range("arena.tick_rate", arena.tick_rate, 1..=120);
+        checks.check(
             arena.capacity >= 1,
             "arena.capacity: must be at least 1".into(),
         );
-        check(
-            (1..=1000).contains(&arena.lobby_capacity),
-            format!(
-                "arena.lobby_capacity: {} is outside 1..=1000",
-                arena.lobby_capacity
-            ),
-        );
-        check(
+        checks.range("arena.lobby_capacity", arena.lobby_capacity, 1..=1000);
+        checks.check(
             !arena.modes.is_empty(),
             "arena.modes: the server must host at least one mode".into(),
         );
-        check(
+        checks.check(
             arena.public_url.is_empty()
                 || arena.public_url.starts_with("ws://")
                 || arena.public_url.starts_with("wss://"),
@@ -337,27 +308,25 @@ impl Config {
                 arena.public_url
             ),
         );
-        check(
+        checks.check(
             (1..=1000).contains(&arena.score_limit)
                 && (10..=86_400).contains(&arena.time_limit_secs),
             "arena: score_limit must be 1..=1000 and time_limit_secs 10..=86400".into(),
         );
-        check(
-            (1..=64).contains(&arena.max_inputs_per_tick),
-            format!(
-                "arena.max_inputs_per_tick: {} is outside 1..=64",
-                arena.max_inputs_per_tick
-            ),
+        checks.range(
+            "arena.max_inputs_per_tick",
+            arena.max_inputs_per_tick,
+            1..=64,
         );
-        check(
+        checks.check(
             arena.reconnect_window_secs <= 3600,
             "arena.reconnect_window_secs: at most 3600".into(),
         );
-        check(
+        checks.check(
             (100..=60_000).contains(&arena.slow_client_timeout_ms),
             "arena.slow_client_timeout_ms: must be 100..=60000".into(),
         );
-        check(
+        checks.check(
             (100..=60_000).contains(&arena.heartbeat_interval_ms)
                 && arena.heartbeat_interval_ms * 2 < self.matchmaker.server_timeout_ms.max(1),
             "arena.heartbeat_interval_ms: must be 100..=60000 and under half of matchmaker.server_timeout_ms".into(),
@@ -409,6 +378,10 @@ mod tests {
             assert!(text.contains(key), "missing {key} in:\n{text}");
         }
         assert_eq!(problems.len(), 4, "{text}");
+        assert!(
+            problems.contains(&"players.lease_ttl_ms: 0 is outside 1000..=600000".to_owned()),
+            "{text}"
+        );
 
         let mut config = Config::default();
         config.players.flush_interval_ms = 5001;
