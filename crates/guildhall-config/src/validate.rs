@@ -283,9 +283,10 @@ impl Config {
                 || self.gamehost.grpc_listen.parse::<SocketAddr>().is_ok(),
             "gamehost.grpc_listen: must be an address such as 0.0.0.0:7443".into(),
         );
-        checks.check(
-            (1..=7 * 86_400).contains(&self.gamehost.grace_period_secs),
-            "gamehost.grace_period_secs: must be 1..=604800".into(),
+        checks.range(
+            "gamehost.grace_period_secs",
+            self.gamehost.grace_period_secs,
+            1..=7 * 86_400,
         );
 
         let arena = &self.arena;
@@ -322,9 +323,10 @@ impl Config {
             arena.reconnect_window_secs <= 3600,
             "arena.reconnect_window_secs: at most 3600".into(),
         );
-        checks.check(
-            (100..=60_000).contains(&arena.slow_client_timeout_ms),
-            "arena.slow_client_timeout_ms: must be 100..=60000".into(),
+        checks.range(
+            "arena.slow_client_timeout_ms",
+            arena.slow_client_timeout_ms,
+            100..=60_000,
         );
         checks.check(
             (100..=60_000).contains(&arena.heartbeat_interval_ms)
@@ -407,6 +409,8 @@ mod tests {
         config.arena.tick_rate = 0;
         config.arena.public_url = "http://x".into();
         config.arena.heartbeat_interval_ms = 4000;
+        config.arena.slow_client_timeout_ms = 99;
+        config.gamehost.grace_period_secs = 0;
         let Problems(problems) = config.validate().unwrap_err();
         let text = problems.join("\n");
         for key in [
@@ -415,6 +419,8 @@ mod tests {
             "arena.tick_rate",
             "arena.public_url",
             "arena.heartbeat_interval_ms",
+            "arena.slow_client_timeout_ms: 99 is outside 100..=60000",
+            "gamehost.grace_period_secs: 0 is outside 1..=604800",
         ] {
             assert!(text.contains(key), "missing {key} in:\n{text}");
         }
