@@ -115,14 +115,19 @@ mod tests {
 
     #[test]
     fn defaults_are_the_laptop_shape_and_valid() {
-        let config = Layers::new(None).unwrap().load().unwrap();
-        assert_eq!(config.http.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.bus.url, "memory://");
-        assert!(
-            config
-                .database_url()
-                .starts_with("sqlite://guildhall-data/guildhall.db")
-        );
+        // Inside a jail too: the jails of the tests beside it set `GUILDHALL_*` variables
+        // in this process, and a jail waits for the others to end and put them back.
+        Jail::expect_with(|_| {
+            let config = Layers::new(None).unwrap().load().unwrap();
+            assert_eq!(config.http.listen.to_string(), "127.0.0.1:8080");
+            assert_eq!(config.bus.url, "memory://");
+            assert!(
+                config
+                    .database_url()
+                    .starts_with("sqlite://guildhall-data/guildhall.db")
+            );
+            Ok(())
+        });
     }
 
     #[test]
