@@ -15,6 +15,7 @@ on_both_stores!(
     create_read_and_ownership,
     intents_versions_and_rules,
     idempotency_keys,
+    idempotency_keys_outlive_the_process,
     concurrent_intents_one_winner,
     write_behind_coalesces_and_flushes,
     write_through_commits_before_answering,
@@ -40,26 +41,72 @@ fn path(character: &Value, rest: &str) -> String {
     format!("/v1/characters/{}{rest}", character["id"].as_str().unwrap())
 }
 
-/// The stored (version, deleted) of a character, straight from the database.
-async fn stored(stack: &Stack, id: &str) -> Option<(i64, bool)> {
-    let url = stack.running.platform.config.database_url();
-    let store = Store::connect(&StoreOptions {
-        url,
+/// A connection of its own to a stack's database, to look behind the API.
+async fn open_store(url: &str) -> Store {
+    Store::connect(&StoreOptions {
+        url: url.to_owned(),
         max_connections: 1,
         connect_timeout: Duration::from_secs(5),
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// Sends `body` with an `Idempotency-Key`; answers the status and the body's text as it came.
+async fn keyed(
+    api: &Api,
+    method: Method,
+    path: &str,
+    token: &str,
+    key: &str,
+    body: &Value,
+) -> (u16, String) {
+    let response = api
+        .http
+        .request(method, format!("{}{path}", api.base))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// A character's stored (version, deleted_at, idempotency), straight from the database.
+async fn stored_row(url: &str, id: &str) -> Option<(i64, Option<i64>, String)> {
+    let store = open_store(url).await;
     let id = uuid::Uuid::parse_str(id).unwrap();
-    let row: Option<(i64, Option<i64>)> = with_pool!(&store, |pool| {
-        sqlx::query_as("SELECT version, deleted_at FROM players_characters WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-            .unwrap()
+    let row = with_pool!(&store, |pool| {
+        sqlx::query_as(
+            "SELECT version, deleted_at, idempotency FROM players_characters WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .unwrap()
     });
     store.close().await;
-    row.map(|(v, d)| (v, d.is_some()))
+    row
+}
+
+/// The stored (version, deleted) of a character.
+async fn stored(stack: &Stack, id: &str) -> Option<(i64, bool)> {
+    let url = stack.running.platform.config.database_url();
+    let row = stored_row(&url, id).await;
+    row.map(|(v, d, _)| (v, d.is_some()))
+}
+
+/// The keys of the answers stored with a character, oldest first.
+async fn stored_answers(url: &str, id: &str) -> Vec<String> {
+    let Some((_, _, answers)) = stored_row(url, id).await else {
+        return Vec::new();
+    };
+    let answers: Vec<Value> = serde_json::from_str(&answers).unwrap();
+    answers
+        .iter()
+        .map(|a| a["key"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn create_read_and_ownership(db: Db) {
@@ -348,19 +395,8 @@ async fn idempotency_keys(db: Db) {
         let api = api.clone();
         let t = t.to_owned();
         async move {
-            let response = api
-                .http
-                .request(method, format!("{}{path}", api.base))
-                .bearer_auth(&t)
-                .header("idempotency-key", key)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            (
-                response.status().as_u16(),
-                response.json::<Value>().await.unwrap_or(Value::Null),
-            )
+            let (status, text) = keyed(&api, method, &path, &t, key, &body).await;
+            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
         }
     };
     let first = send(Method::POST, "/v1/characters".into(), "create-1", tordek()).await;
@@ -421,6 +457,84 @@ async fn idempotency_keys(db: Db) {
     }
     let retry = send(Method::POST, "/v1/characters".into(), "create-1", tordek()).await;
     assert_eq!(retry, first, "the create's answer too");
+}
+
+/// Keyed answers are stored with the character, a window of the newest per character, and a
+/// new process that loads the character replays them byte for byte; in both write modes.
+async fn idempotency_keys_outlive_the_process(db: Db) {
+    for mode in [
+        guildhall_config::WriteMode::WriteBehind,
+        guildhall_config::WriteMode::WriteThrough,
+    ] {
+        let Some(stack) = up(db, |c| {
+            c.players.write_mode = mode;
+            c.players.idempotency_keys_per_character = 3;
+        })
+        .await
+        else {
+            return;
+        };
+        let api = Api::new(&stack.base);
+        let me = api.guest(None).await;
+        let t = token(&me).to_owned();
+        let send = |api: Api, path: String, key: String, body: Value| {
+            let t = t.clone();
+            async move { keyed(&api, Method::PATCH, &path, &t, &key, &body).await }
+        };
+        let c = create(&api, &t).await;
+        let id = c["id"].as_str().unwrap().to_owned();
+        let hit = path(&c, "/stats/hitpoints");
+        let mut first = Vec::new();
+        for n in 1..=5i64 {
+            let body = json!({"delta": -1, "version": n});
+            let answer = send(api.clone(), hit.clone(), format!("hit-{n}"), body).await;
+            assert_eq!(answer.0, 200, "{mode:?}: {}", answer.1);
+            first.push(answer);
+        }
+
+        // A clean stop; then the same data in a new process, whose cache is empty.
+        let support::Stack {
+            running, _dir, _db, ..
+        } = stack;
+        let config = running.platform.config.clone();
+        assert!(running.shutdown().await);
+        let url = config.database_url();
+        assert_eq!(
+            stored_answers(&url, &id).await,
+            ["hit-3", "hit-4", "hit-5"],
+            "{mode:?}: the newest three answers are stored, the older ones dropped"
+        );
+        let running = guildhall::platform::start(
+            guildhall_config::Config::clone(&config),
+            guildhall::platform::Shape::Up,
+        )
+        .await
+        .unwrap();
+        let api = Api::new(&format!("http://{}", running.http_addr()));
+        for n in [5i64, 3] {
+            let body = json!({"delta": -1, "version": n});
+            let again = send(api.clone(), hit.clone(), format!("hit-{n}"), body).await;
+            assert_eq!(
+                again,
+                first[n as usize - 1],
+                "{mode:?}: hit-{n} replays, byte for byte"
+            );
+        }
+        // hit-2 fell out of the window: it is a new request, and its version is stale.
+        let body = json!({"delta": -1, "version": 2});
+        let forgotten = send(api.clone(), hit.clone(), "hit-2".into(), body).await;
+        assert_eq!(forgotten.0, 409, "{mode:?}: {}", forgotten.1);
+        let body = json!({"delta": -1, "version": 6});
+        let next = send(api.clone(), hit.clone(), "hit-6".into(), body).await;
+        assert_eq!(next.0, 200, "{mode:?}: {}", next.1);
+        assert!(running.shutdown().await);
+        assert_eq!(
+            stored_answers(&url, &id).await,
+            ["hit-4", "hit-5", "hit-6"],
+            "{mode:?}: the window moved on in the database"
+        );
+        drop((_dir, _db));
+    }
 }
 
 async fn concurrent_intents_one_winner(db: Db) {
@@ -566,13 +680,7 @@ async fn shutdown_flushes_everything(db: Db) {
     } = stack;
     let config = running.platform.config.clone();
     assert!(running.shutdown().await);
-    let store = Store::connect(&StoreOptions {
-        url: config.database_url(),
-        max_connections: 1,
-        connect_timeout: Duration::from_secs(5),
-    })
-    .await
-    .unwrap();
+    let store = open_store(&config.database_url()).await;
     for id in ids {
         let version: i64 = with_pool!(&store, |pool| {
             sqlx::query_scalar("SELECT version FROM players_characters WHERE id = $1")
@@ -591,13 +699,7 @@ async fn poisoned_rows_go_to_dead_letters_and_replay(db: Db) {
         return;
     };
     let url = stack.running.platform.config.database_url();
-    let store = Store::connect(&StoreOptions {
-        url: url.clone(),
-        max_connections: 1,
-        connect_timeout: Duration::from_secs(5),
-    })
-    .await
-    .unwrap();
+    let store = open_store(&url).await;
     // A row-specific failure while the database stays up: a trigger refusing one name.
     match &store {
         Store::Sqlite(sqlite) => {
@@ -631,7 +733,16 @@ async fn poisoned_rows_go_to_dead_letters_and_replay(db: Db) {
     let me = api.guest(None).await;
     let mut body = tordek();
     body["name"] = json!("Poison Ivy");
-    let (status, poisoned) = api.post("/v1/characters", Some(token(&me)), body).await;
+    let (status, poisoned) = keyed(
+        &api,
+        Method::POST,
+        "/v1/characters",
+        token(&me),
+        "ivy-1",
+        &body,
+    )
+    .await;
+    let poisoned: Value = serde_json::from_str(&poisoned).unwrap();
     assert_eq!(status, 201, "acknowledged from the cache: {poisoned}");
     let healthy = create(&api, token(&me)).await;
 
@@ -692,6 +803,11 @@ async fn poisoned_rows_go_to_dead_letters_and_replay(db: Db) {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("stored"), "{out}");
     assert_eq!(stored(&stack, &poisoned_id).await, Some((1, false)));
+    assert_eq!(
+        stored_answers(&url, &poisoned_id).await,
+        ["ivy-1"],
+        "the create's answer was kept in the dead letter and replayed with it"
+    );
     assert_eq!(
         cli(&["admin", "dead-letters", "replay", &letter]).0,
         Some(1),
