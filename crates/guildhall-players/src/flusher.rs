@@ -1,8 +1,8 @@
 //! Write-behind: a background task writes dirty characters in batches.
 //!
 //! Each flush takes the set of characters changed since the last one and snapshots each
-//! under its lock, so only the latest version of a character is written however many
-//! intents it took in between (coalescing). The batch is one transaction of conditional
+//! under its lock, a batch at a time just before writing it, so only the latest version of
+//! a character is written however many intents it took in between (coalescing). The batch is one transaction of conditional
 //! upserts (`WHERE stored.version < new.version`), so an old snapshot can never overwrite
 //! a newer state. After the write, a character is marked clean only if nothing changed
 //! it meanwhile.
@@ -84,18 +84,24 @@ pub async fn flush(players: &Players, attempts: &mut HashMap<Uuid, u32>) -> Flus
         return Flushed::default();
     }
     let started = Instant::now();
-    let mut rows = Vec::with_capacity(ids.len());
-    for id in ids {
-        let slot = players.cache.slot(id);
-        let guard = slot.lock().await;
-        if let Slot::Loaded(entry) = &*guard
-            && entry.dirty
-        {
-            rows.push(entry.to_row());
-        }
-    }
     let mut report = Flushed::default();
-    for chunk in rows.chunks(BATCH) {
+    let mut flushed = 0;
+    // Snapshot a batch, write it, let it go, then the next: the rows of a flush are not all
+    // held at once (10,000 keyed characters make 300 MB of rows), so the allocator reuses
+    // the same memory batch after batch instead of faulting in fresh pages.
+    for ids in ids.chunks(BATCH) {
+        let mut chunk = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let slot = players.cache.slot(id);
+            let guard = slot.lock().await;
+            if let Slot::Loaded(entry) = &*guard
+                && entry.dirty
+            {
+                chunk.push(entry.to_row());
+            }
+        }
+        flushed += chunk.len();
+        let chunk = chunk.as_slice();
         match players
             .store
             .write_batch(chunk, &players.ownership.instance)
@@ -154,7 +160,7 @@ pub async fn flush(players: &Players, attempts: &mut HashMap<Uuid, u32>) -> Flus
             }
         }
     }
-    metrics::histogram!("players_flush_batch_size").record(rows.len() as f64);
+    metrics::histogram!("players_flush_batch_size").record(flushed as f64);
     metrics::histogram!("players_flush_duration_seconds").record(started.elapsed().as_secs_f64());
     crate::telemetry::dirty_characters().set(players.cache.dirty_len() as f64);
     report
@@ -169,5 +175,71 @@ async fn settle(players: &Players, row: &Row, attempts: &mut HashMap<Uuid, u32>)
         && entry.character.version == row.version
     {
         entry.dirty = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use guildhall_characters::{Intent, NewCharacter};
+    use serde_json::json;
+
+    /// More dirty characters than a batch holds, with Idempotency-Key answers: a flush
+    /// writes every one of them, batch after batch, and afterwards only what changed.
+    #[tokio::test]
+    async fn a_flush_writes_every_batch_and_then_only_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = guildhall_config::PlayersConfig {
+            max_characters_per_user: 100,
+            ..Default::default()
+        };
+        let players = crate::players_on_sqlite(dir.path(), config).await;
+        let new: NewCharacter = serde_json::from_value(json!({
+            "name": "Tordek", "race": "dwarf", "class": "fighter", "generation": "standard_array",
+            "abilities": {"str": 15, "dex": 12, "con": 14, "int": 8, "wis": 13, "cha": 10}
+        }))
+        .unwrap();
+        let mut made = Vec::new();
+        for _ in 0..11 {
+            let owner = Uuid::now_v7();
+            for n in 0..100 {
+                let key = format!("make-{n}");
+                let answer = players
+                    .create(owner, new.clone(), Some(&key))
+                    .await
+                    .unwrap();
+                let body: serde_json::Value =
+                    serde_json::from_slice(&answer.body.unwrap()).unwrap();
+                let id = Uuid::parse_str(body["id"].as_str().unwrap()).unwrap();
+                made.push((owner, id, key));
+            }
+        }
+        assert!(made.len() > 2 * BATCH, "three batches");
+
+        let mut attempts = HashMap::new();
+        let report = flush(&players, &mut attempts).await;
+        assert_eq!(report.rows, made.len());
+        assert_eq!((report.still_dirty, report.dead_lettered), (0, 0));
+        assert_eq!(players.cache.dirty_len(), 0);
+        for &(_, id, ref key) in [&made[0], &made[BATCH], &made[made.len() - 1]] {
+            let row = players.store.load(id).await.unwrap().expect("written");
+            assert_eq!(row.version, 1);
+            assert!(
+                row.idempotency.contains(key.as_str()),
+                "{key} in {id}'s row"
+            );
+        }
+
+        let hit: Intent =
+            serde_json::from_value(json!({"intent": "temp_hp", "amount": 5})).unwrap();
+        for &(owner, id, _) in &made[BATCH - 1..=BATCH] {
+            players.act(owner, id, Some(&hit), 1, None).await.unwrap();
+        }
+        let report = flush(&players, &mut attempts).await;
+        assert_eq!(report.rows, 2, "only the changed characters");
+        for &(_, id, _) in &made[BATCH - 1..=BATCH] {
+            assert_eq!(players.store.load(id).await.unwrap().unwrap().version, 2);
+        }
+        assert_eq!(flush(&players, &mut attempts).await, Flushed::default());
     }
 }

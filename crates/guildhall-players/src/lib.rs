@@ -25,3 +25,21 @@ mod telemetry;
 
 pub use error::PlayersError;
 pub use service::Players;
+
+/// A players service on a fresh SQLite file in `dir`, with the in-process bus.
+#[cfg(test)]
+pub(crate) async fn players_on_sqlite(
+    dir: &std::path::Path,
+    config: guildhall_config::PlayersConfig,
+) -> std::sync::Arc<Players> {
+    let store = guildhall_store::Store::connect(&guildhall_store::StoreOptions {
+        url: format!("sqlite://{}", dir.join("players.db").display()),
+        max_connections: 4,
+        connect_timeout: std::time::Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    let bus = guildhall_bus::connect("memory://", "").await.unwrap();
+    Players::new(store, config, bus)
+}

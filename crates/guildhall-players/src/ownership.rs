@@ -322,19 +322,6 @@ mod tests {
         assert!(!ownership.may_write(owner), "shutting down");
     }
 
-    async fn players_on_sqlite(dir: &std::path::Path) -> std::sync::Arc<Players> {
-        let store = guildhall_store::Store::connect(&guildhall_store::StoreOptions {
-            url: format!("sqlite://{}", dir.join("players.db").display()),
-            max_connections: 4,
-            connect_timeout: Duration::from_secs(5),
-        })
-        .await
-        .unwrap();
-        store.migrate().await.unwrap();
-        let bus = guildhall_bus::connect("memory://", "").await.unwrap();
-        Players::new(store, guildhall_config::PlayersConfig::default(), bus)
-    }
-
     /// A renewal's list of leases is read before it is applied; a user whose lease a
     /// request took in between is missing from it. That user must stay held (it used to
     /// be taken for lost: its cached characters forgotten and the request answered 503),
@@ -342,7 +329,7 @@ mod tests {
     #[tokio::test]
     async fn a_lease_taken_while_a_renewal_reads_is_kept_and_a_lapsed_one_is_lost() {
         let dir = tempfile::tempdir().unwrap();
-        let players = players_on_sqlite(dir.path()).await;
+        let players = crate::players_on_sqlite(dir.path(), Default::default()).await;
         let ownership = &players.ownership;
         let ttl = ownership.ttl.as_millis() as i64;
         let (kept, lapsed, fresh) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
