@@ -2,9 +2,9 @@
 //!
 //! Each flush takes the set of characters changed since the last one and snapshots each
 //! under its lock, a batch at a time just before writing it, so only the latest version of
-//! a character is written however many intents it took in between (coalescing). The batch is one transaction of conditional
-//! upserts (`WHERE stored.version < new.version`), so an old snapshot can never overwrite
-//! a newer state. After the write, a character is marked clean only if nothing changed
+//! a character is written however many intents it took in between (coalescing). A batch
+//! is one transaction of conditional upserts (`WHERE stored.version < new.version`), so an
+//! old snapshot can never overwrite a newer state. After the write, a character is marked clean only if nothing changed
 //! it meanwhile.
 //!
 //! Failures: when the database is unreachable, everything stays dirty and is retried at
@@ -181,7 +181,7 @@ async fn settle(players: &Players, row: &Row, attempts: &mut HashMap<Uuid, u32>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use guildhall_characters::{Intent, NewCharacter};
+    use guildhall_characters::Intent;
     use serde_json::json;
 
     /// More dirty characters than a batch holds, with Idempotency-Key answers: a flush
@@ -194,11 +194,7 @@ mod tests {
             ..Default::default()
         };
         let players = crate::players_on_sqlite(dir.path(), config).await;
-        let new: NewCharacter = serde_json::from_value(json!({
-            "name": "Tordek", "race": "dwarf", "class": "fighter", "generation": "standard_array",
-            "abilities": {"str": 15, "dex": 12, "con": 14, "int": 8, "wis": 13, "cha": 10}
-        }))
-        .unwrap();
+        let new = crate::new_tordek();
         let mut made = Vec::new();
         for _ in 0..11 {
             let owner = Uuid::now_v7();

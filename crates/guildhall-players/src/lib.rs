@@ -43,3 +43,13 @@ pub(crate) async fn players_on_sqlite(
     let bus = guildhall_bus::connect("memory://", "").await.unwrap();
     Players::new(store, config, bus)
 }
+
+/// A level-1 dwarf fighter's creation request (standard array).
+#[cfg(test)]
+pub(crate) fn new_tordek() -> guildhall_characters::NewCharacter {
+    serde_json::from_value(serde_json::json!({
+        "name": "Tordek", "race": "dwarf", "class": "fighter", "generation": "standard_array",
+        "abilities": {"str": 15, "dex": 12, "con": 14, "int": 8, "wis": 13, "cha": 10}
+    }))
+    .unwrap()
+}

@@ -428,11 +428,7 @@ mod tests {
 
     /// A new level-1 dwarf fighter.
     fn tordek() -> Character {
-        let new: NewCharacter = serde_json::from_value(json!({
-            "name": "Tordek", "race": "dwarf", "class": "fighter", "generation": "standard_array",
-            "abilities": {"str": 15, "dex": 12, "con": 14, "int": 8, "wis": 13, "cha": 10}
-        }))
-        .unwrap();
+        let new = crate::new_tordek();
         guildhall_characters::create(Uuid::now_v7(), Uuid::now_v7(), new, 1_700_000_000).unwrap()
     }
 
