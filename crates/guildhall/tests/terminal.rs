@@ -463,12 +463,7 @@ async fn connection_caps_hold_under_a_flood_and_silent_clients_are_dropped() {
     }
     // The listener is alive and a real client gets the menu once the flood is gone.
     support_eventually_menu(addr).await;
-    let metrics = reqwest::get(format!("{}/metrics", stack.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = support::scrape(&stack).await;
     assert!(
         metrics.contains("terminal_connections_refused_total"),
         "{metrics}"

@@ -16,6 +16,8 @@ macro_rules! on_both_stores {
     };
 }
 
+pub mod characters;
+
 use guildhall::platform::{self, Running, Shape};
 use guildhall_testkit::pg::TestDatabase;
 use serde_json::Value;
@@ -185,4 +187,14 @@ pub fn expect_error((status, body): (u16, Value), want_status: u16, code: &str) 
 
 pub fn token(body: &Value) -> &str {
     body["session_token"].as_str().unwrap()
+}
+
+/// The stack's `/metrics` text.
+pub async fn scrape(stack: &Stack) -> String {
+    reqwest::get(format!("{}/metrics", stack.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
